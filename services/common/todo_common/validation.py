@@ -1,0 +1,53 @@
+"""Rules for a to-do's fields, shared by the writer (which enforces them) and the
+frontend (which checks early to re-show the form with a message)."""
+
+from __future__ import annotations
+
+# The original table's column is varchar(100); PostgreSQL counts characters, as does len().
+NAME_MAX_LENGTH = 100
+
+# PostgreSQL bigint: ids outside this range can't exist, so they are a 404 or 400, not a 500.
+MAX_ID = 2**63 - 1
+MAX_ORDER = 2**31 - 1
+
+
+class InvalidField(ValueError):
+    """A field's value breaks a rule; the message is meant for the user."""
+
+
+def clean_name(value) -> str:
+    """Trimmed name, or InvalidField saying why it can't be saved."""
+    if not isinstance(value, str):
+        raise InvalidField("the name must be a string")
+    name = value.strip()
+    if not name:
+        raise InvalidField("the name can't be empty")
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidField(f"the name is {len(name)} characters long; the limit is {NAME_MAX_LENGTH}")
+    if "\x00" in name:
+        raise InvalidField("the name can't contain a NUL character")
+    return name
+
+
+def clean_completed(value) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidField("completed must be true or false")
+    return value
+
+
+def clean_order(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not (-MAX_ORDER - 1 <= value <= MAX_ORDER):
+        raise InvalidField(f"order must be an integer between {-MAX_ORDER - 1} and {MAX_ORDER}")
+    return value
+
+
+def parse_id(text: str) -> int:
+    """A to-do id from a URL segment: positive and within bigint, else InvalidField."""
+    if not text.isascii() or not text.isdigit():
+        raise InvalidField(f"the id must be a positive whole number, got {text[:40]!r}")
+    number = int(text)
+    if number < 1 or number > MAX_ID:
+        raise InvalidField(f"the id must be between 1 and {MAX_ID}")
+    return number

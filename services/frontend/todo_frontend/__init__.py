@@ -1,0 +1,92 @@
+"""The frontend: renders the pages and the public API; no database access of its own."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from todo_common import health, logs, metrics
+from todo_common.settings import SettingsError
+
+from . import public_api, web
+from .consistency import ProcessHighWater
+from .settings import FrontendSettings
+from .upstream import ReaderClient, Upstream, WriterClient
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: FrontendSettings | None = None) -> Flask:
+    logs.configure("frontend")
+    if settings is None:
+        try:
+            settings = FrontendSettings.from_env()
+        except SettingsError as exc:
+            raise SystemExit(f"todo-frontend: configuration error: {exc}") from None
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # A token lives as long as the session: a tab left open overnight still works.
+        WTF_CSRF_TIME_LIMIT=None,
+        # Static files change only with a new image; let browsers keep them a day.
+        SEND_FILE_MAX_AGE_DEFAULT=86400,
+    )
+    reader = Upstream(
+        "reader", settings.reader_url, timeout=settings.upstream_timeout, pool_size=settings.upstream_pool_size
+    )
+    writer = Upstream(
+        "writer", settings.writer_url, timeout=settings.upstream_timeout, pool_size=settings.upstream_pool_size
+    )
+    app.extensions["todo_settings"] = settings
+    app.extensions["todo_reader_client"] = ReaderClient(reader)
+    app.extensions["todo_writer_client"] = WriterClient(writer)
+    app.extensions["todo_api_high_water"] = ProcessHighWater()
+
+    def readiness() -> dict:
+        # Ready when both services answer their own liveness: their readiness is
+        # theirs to report, and chaining it would take every frontend out at once.
+        for upstream in (reader, writer):
+            upstream.request("GET", "/healthz")
+        return {"reader": settings.reader_url, "writer": settings.writer_url}
+
+    csrf = CSRFProtect()
+    health.init_app(app, readiness)
+    metrics.init_app(app, "frontend")
+    web.init_app(app, csrf)
+    public_api.init_app(app, csrf)
+    _html_errors(app)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            )
+        return response
+
+    return app
+
+
+def _html_errors(app: Flask) -> None:
+    """Error pages that look like the rest of the app; never a trace."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return render_template("error.html", code=exc.code, title=exc.name, message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        message = "Something went wrong on our side. Nothing you saved is lost; please try again."
+        return render_template("error.html", code=500, title="Internal error", message=message), 500

@@ -1,0 +1,166 @@
+"""The public JSON API, compatible with the Todo-Backend specification
+(todobackend.com): a collection at /api/todos and each todo at its own url.
+
+Its clients send no cookies and read back at once after every write, so a write is
+acknowledged only after the reader has replayed it (bounded by the reader's wait),
+and API reads wait for the highest LSN written through this process.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from todo_common import errors
+from todo_common.errors import ApiError, error_response
+from todo_common.json_body import read_object
+from todo_common.validation import InvalidField, clean_completed, clean_name, clean_order, parse_id
+
+from .upstream import ReaderClient, UpstreamRejected, UpstreamUnavailable, WriterClient
+
+bp = Blueprint("public_api", __name__, url_prefix="/api")
+errors.init_app(bp)  # JSON errors here; the pages keep their HTML error pages
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def _reader() -> ReaderClient:
+    return current_app.extensions["todo_reader_client"]
+
+
+def _writer() -> WriterClient:
+    return current_app.extensions["todo_writer_client"]
+
+
+def _high_water():
+    return current_app.extensions["todo_api_high_water"]
+
+
+def _todo_out(todo: dict) -> dict:
+    return {
+        "id": todo["id"],
+        "title": todo["name"],
+        "completed": todo["completed"],
+        "order": todo["order"],
+        "url": url_for("public_api.one", todo_id=str(todo["id"]), _external=True),
+    }
+
+
+def _todo_id(text: str) -> int:
+    try:
+        return parse_id(text)
+    except InvalidField as exc:
+        raise ApiError(404, f"no todo at this url ({exc})") from None
+
+
+def _fields(data: dict, *, require_title: bool) -> dict:
+    """Todo-Backend field names -> the writer's, validated (422 names the field)."""
+    unknown = sorted(set(data) - {"title", "completed", "order", "id", "url"})
+    if unknown:
+        raise ApiError(422, f"unknown field(s): {', '.join(unknown)}")
+    if require_title and "title" not in data:
+        raise ApiError(422, "title is required")
+    fields = {}
+    try:
+        if "title" in data:
+            fields["name"] = clean_name(data["title"])
+        if "completed" in data:
+            fields["completed"] = clean_completed(data["completed"])
+        if "order" in data:
+            fields["order"] = clean_order(data["order"])
+    except InvalidField as exc:
+        raise ApiError(422, str(exc)) from None
+    return fields
+
+
+def _acknowledged(lsn: str, todo_id: int | None = None) -> dict | None:
+    """Wait (bounded, in the reader) until the replica shows the write; return the
+    todo as the reader now sees it when one is named."""
+    _high_water().advance(lsn)
+    if todo_id is None:
+        _reader().counts(min_lsn=lsn)
+        return None
+    return _reader().get(todo_id, min_lsn=lsn)
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+@bp.errorhandler(UpstreamUnavailable)
+def _unavailable(exc: UpstreamUnavailable):
+    return error_response(exc.status, f"the {exc.service} service is unavailable: {exc.message}", {"Retry-After": "1"})
+
+
+@bp.errorhandler(UpstreamRejected)
+def _rejected(exc: UpstreamRejected):
+    return error_response(exc.status, exc.message)
+
+
+@bp.route("/todos", methods=["OPTIONS"])
+@bp.route("/todos/<todo_id>", methods=["OPTIONS"])
+def preflight(todo_id: str | None = None):
+    return Response(status=204)
+
+
+@bp.get("/todos")
+def collection():
+    page = _reader().page(
+        status="all", after=0, limit=current_app.extensions["todo_settings"].api_page_size, min_lsn=_high_water().lsn
+    )
+    response = jsonify([_todo_out(todo) for todo in page["items"]])
+    if page.get("next_after"):
+        response.headers["X-Truncated"] = "true"
+    return response
+
+
+@bp.post("/todos")
+def create():
+    fields = _fields(read_object(request), require_title=True)
+    key = request.headers.get("Idempotency-Key")
+    body, lsn = _writer().create(fields, idempotency_key=key)
+    todo = _acknowledged(lsn, body["todo"]["id"]) or body["todo"]
+    response = jsonify(_todo_out(todo))
+    response.status_code = 201
+    response.headers["Location"] = _todo_out(todo)["url"]
+    return response
+
+
+@bp.delete("/todos")
+def delete_all():
+    _, lsn = _writer().delete_all(completed_only=False)
+    _acknowledged(lsn)
+    return Response(status=204)
+
+
+@bp.get("/todos/<todo_id>")
+def one(todo_id: str):
+    return jsonify(_todo_out(_reader().get(_todo_id(todo_id), min_lsn=_high_water().lsn)))
+
+
+@bp.patch("/todos/<todo_id>")
+def update(todo_id: str):
+    ident = _todo_id(todo_id)
+    fields = _fields(read_object(request), require_title=False)
+    if not fields:
+        return one(todo_id)
+    body, lsn = _writer().update(ident, fields)
+    return jsonify(_todo_out(_acknowledged(lsn, ident) or body["todo"]))
+
+
+@bp.delete("/todos/<todo_id>")
+def delete(todo_id: str):
+    _, lsn = _writer().delete(_todo_id(todo_id))
+    _acknowledged(lsn)
+    return Response(status=204)
+
+
+def init_app(app, csrf) -> None:
+    csrf.exempt(bp)  # no cookies are read here, so there is nothing to forge
+    app.register_blueprint(bp)

@@ -1,0 +1,38 @@
+"""The frontend's settings, all from environment variables (see the chart's values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from todo_common.settings import Env, SettingsError, threads_per_worker
+
+
+@dataclass(frozen=True)
+class FrontendSettings:
+    reader_url: str  # READER_URL, e.g. http://todo-reader:8080
+    writer_url: str  # WRITER_URL, e.g. http://todo-writer:8080
+    secret_key: str  # SECRET_KEY: signs the session cookie and CSRF tokens; keep it across upgrades
+    upstream_timeout: float  # UPSTREAM_TIMEOUT_SECONDS: per call to reader/writer
+    upstream_pool_size: int  # UPSTREAM_POOL_SIZE: keep-alive connections per upstream per process
+    page_size: int  # PAGE_SIZE: items per list page
+    api_page_size: int  # API_PAGE_SIZE: most todos one GET /api/todos returns
+    session_cookie_secure: bool  # SESSION_COOKIE_SECURE: true when served over HTTPS only
+    max_body_bytes: int  # MAX_BODY_BYTES
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> FrontendSettings:
+        env = env or Env()
+        secret_key = env.str("SECRET_KEY", required=True)
+        if len(secret_key) < 16:
+            raise SettingsError("SECRET_KEY must be at least 16 characters (use a random value)")
+        return cls(
+            reader_url=env.url("READER_URL"),
+            writer_url=env.url("WRITER_URL"),
+            secret_key=secret_key,
+            upstream_timeout=env.float("UPSTREAM_TIMEOUT_SECONDS", 5.0, minimum=0.1),
+            upstream_pool_size=env.int("UPSTREAM_POOL_SIZE", threads_per_worker(env), minimum=1, maximum=200),
+            page_size=env.int("PAGE_SIZE", 100, minimum=1, maximum=500),
+            api_page_size=env.int("API_PAGE_SIZE", 500, minimum=1, maximum=10000),
+            session_cookie_secure=env.bool("SESSION_COOKIE_SECURE", False),
+            max_body_bytes=env.int("MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+        )

@@ -1,0 +1,217 @@
+"""The pages a person uses. Every change is a form POST (CSRF-checked) answered with a
+redirect; the page it lands on reads with the user's own LSN, so it shows the change.
+A form that could not be saved comes back with what the user typed and why."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+
+from todo_common.validation import MAX_ID, InvalidField, parse_id
+
+from . import forms
+from .consistency import remember_write, session_lsn
+from .upstream import ReaderClient, UpstreamRejected, UpstreamUnavailable, WriterClient
+
+bp = Blueprint("web", __name__)
+
+STATUSES = ("all", "active", "completed")
+
+
+def _reader() -> ReaderClient:
+    return current_app.extensions["todo_reader_client"]
+
+
+def _writer() -> WriterClient:
+    return current_app.extensions["todo_writer_client"]
+
+
+def _view_args(args) -> tuple[str, int]:
+    """(status, after) from query args; anything odd falls back to the first page of all."""
+    status = args.get("status", "all")
+    if status not in STATUSES:
+        status = "all"
+    after = args.get("after", "")
+    after = int(after) if after.isascii() and after.isdigit() and int(after) <= MAX_ID else 0
+    return status, after
+
+
+def _back():
+    """Redirect to the list view the form was sent from (status and page kept).
+    Built from our own parameters only, never the raw Referer: no open redirect."""
+    referrer = request.referrer or ""
+    query = {k: v[0] for k, v in parse_qs(urlsplit(referrer).query).items()}
+    status, after = _view_args(query)
+    return redirect(url_for("web.index", status=None if status == "all" else status, after=after or None), 303)
+
+
+def render_list(
+    status: str = "all",
+    after: int = 0,
+    *,
+    error: str | None = None,
+    http_status: int = 200,
+    draft_name: str = "",
+    rename: tuple[int, str] | None = None,
+):
+    """The list page. If the reader is down the page still renders (with the add form
+    and any draft), says why, and answers 503."""
+    page, list_error = None, None
+    try:
+        page = _reader().page(
+            status=status, after=after, limit=current_app.extensions["todo_settings"].page_size, min_lsn=session_lsn()
+        )
+    except (UpstreamUnavailable, UpstreamRejected) as exc:
+        list_error = (
+            f"The list can't be loaded right now ({exc.message}). Nothing you saved is lost; try again shortly."
+        )
+        http_status = max(http_status, exc.status if isinstance(exc, UpstreamUnavailable) else 503)
+    html = render_template(
+        "index.html",
+        page=page,
+        status=status,
+        after=after,
+        error=error,
+        list_error=list_error,
+        draft_name=draft_name,
+        rename=rename,
+    )
+    return html, http_status
+
+
+def _reshow(message: str, http_status: int):
+    """Show the form that failed again, with the user's text and the reason."""
+    status, after = _view_args({k: v[0] for k, v in parse_qs(urlsplit(request.referrer or "").query).items()})
+    draft_name, rename = "", None
+    text = request.form.get("name", "") if request.mimetype == "application/x-www-form-urlencoded" else ""
+    if request.endpoint == "web.add":
+        draft_name = text
+    elif request.endpoint == "web.rename":
+        try:
+            rename = (parse_id(request.view_args.get("todo_id", "")), text)
+        except InvalidField:
+            rename = None
+    return render_list(status, after, error=message, http_status=http_status, draft_name=draft_name, rename=rename)
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _todo_id(text: str) -> int:
+    try:
+        return parse_id(text)
+    except InvalidField as exc:
+        raise _FormProblem(str(exc), 400) from None
+
+
+class _FormProblem(Exception):
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _strict_forms():
+    if request.method == "POST" and request.blueprint == "web":
+        try:
+            forms.check_utf8(request)
+        except InvalidField as exc:
+            raise _FormProblem(str(exc), 400) from None
+
+
+def init_app(app, csrf) -> None:
+    # Before CSRF's check, which reads (and leniently decodes) the form first.
+    app.before_request(_strict_forms)
+    csrf.init_app(app)
+    app.register_blueprint(bp)
+
+
+@bp.errorhandler(_FormProblem)
+def _form_problem(exc: _FormProblem):
+    if _wants_json():
+        return jsonify(error=exc.message), exc.status
+    return _reshow(exc.message, exc.status)
+
+
+@bp.errorhandler(InvalidField)
+def _invalid_field(exc: InvalidField):
+    return _form_problem(_FormProblem(str(exc), 422))
+
+
+@bp.errorhandler(UpstreamRejected)
+def _rejected(exc: UpstreamRejected):
+    return _form_problem(_FormProblem(exc.message, exc.status))
+
+
+@bp.errorhandler(UpstreamUnavailable)
+def _unavailable(exc: UpstreamUnavailable):
+    what = "saved" if request.method == "POST" else "loaded"
+    message = (
+        f"Your change could not be {what}: the {exc.service} service is unavailable ({exc.message}). Please try again."
+    )
+    return _form_problem(_FormProblem(message, exc.status))
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(exc: CSRFError):
+    message = "This form has expired or did not come from this site. Reload the page and try again."
+    return _form_problem(_FormProblem(message, 400))
+
+
+@bp.get("/")
+def index():
+    status, after = _view_args(request.args)
+    return render_list(status, after)
+
+
+@bp.post("/todos")
+def add():
+    _, lsn = _writer().create({"name": forms.name_field(request)})
+    remember_write(lsn)
+    return _back()
+
+
+@bp.post("/todos/<todo_id>/toggle")
+def toggle(todo_id: str):
+    ident = _todo_id(todo_id)
+    body, lsn = _writer().update(ident, {"completed": forms.bool_field(request, "completed")})
+    remember_write(lsn)
+    if _wants_json():
+        return jsonify(todo=body["todo"])
+    return _back()
+
+
+@bp.post("/todos/<todo_id>/rename")
+def rename(todo_id: str):
+    ident = _todo_id(todo_id)
+    if not request.form.get("name", "").strip():
+        # As in TodoMVC: emptying the name deletes the item.
+        _, lsn = _writer().delete(ident)
+    else:
+        _, lsn = _writer().update(ident, {"name": forms.name_field(request)})
+    remember_write(lsn)
+    return _back()
+
+
+@bp.post("/todos/<todo_id>/delete")
+def delete(todo_id: str):
+    _, lsn = _writer().delete(_todo_id(todo_id))
+    remember_write(lsn)
+    return _back()
+
+
+@bp.post("/todos/mark-all")
+def mark_all():
+    _, lsn = _writer().mark_all(forms.bool_field(request, "completed"))
+    remember_write(lsn)
+    return _back()
+
+
+@bp.post("/todos/clear-completed")
+def clear_completed():
+    _, lsn = _writer().delete_all(completed_only=True)
+    remember_write(lsn)
+    return _back()

@@ -1,0 +1,61 @@
+"""The reader: answers every read from the PostgreSQL replica, with read-your-writes."""
+
+from __future__ import annotations
+
+from flask import Flask
+from prometheus_client import Gauge
+
+from todo_common import errors, health, logs, metrics
+from todo_common.db import Database
+from todo_common.settings import SettingsError
+
+from . import api
+from .consistency import ConsistentReader
+from .queries import REPLICATION_STATUS_SQL
+from .settings import ReaderSettings
+
+REPLAY_LAG_BYTES = Gauge(
+    "todo_reader_replica_replay_lag_bytes",
+    "WAL received by the replica but not yet replayed, as of the last readiness check.",
+    multiprocess_mode="max",
+)
+
+
+def create_app(settings: ReaderSettings | None = None) -> Flask:
+    logs.configure("reader")
+    if settings is None:
+        try:
+            settings = ReaderSettings.from_env()
+        except SettingsError as exc:
+            raise SystemExit(f"todo-reader: configuration error: {exc}") from None
+    app = Flask(__name__)
+    replica = Database(settings.database)
+    fallback = Database(settings.fallback_database) if settings.fallback_database else None
+    app.extensions["todo_settings"] = settings
+    app.extensions["todo_reader"] = ConsistentReader(replica, fallback, settings.lsn_wait_timeout)
+
+    def readiness() -> dict:
+        def status(cur):
+            cur.execute(REPLICATION_STATUS_SQL)
+            return cur.fetchone()
+
+        in_recovery, replay_lsn, lag_bytes, lag_seconds, migrated = replica.run(status)
+        if not migrated:
+            raise RuntimeError("database schema is missing: run the writer's migrations")
+        if lag_bytes is not None:
+            REPLAY_LAG_BYTES.set(float(lag_bytes))
+        return {
+            "database": settings.database.describe(),
+            "in_recovery": in_recovery,
+            "replay_lsn": replay_lsn,
+            "replay_lag_bytes": None if lag_bytes is None else int(lag_bytes),
+            # Time since the last replayed commit: grows while the primary is idle too.
+            "seconds_since_last_replayed_commit": None if lag_seconds is None else round(float(lag_seconds), 3),
+            "fallback": settings.fallback_database.describe() if settings.fallback_database else None,
+        }
+
+    errors.init_app(app)
+    health.init_app(app, readiness)
+    metrics.init_app(app, "reader")
+    app.register_blueprint(api.bp)
+    return app

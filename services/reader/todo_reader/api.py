@@ -1,0 +1,94 @@
+"""The reader's JSON API: list (keyset pages, by status), one item, counts.
+
+Every endpoint accepts ``X-Min-LSN`` (or ``?min_lsn=``) and then answers only with
+data that includes that write; ``X-Served-By`` says which server answered.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from todo_common import lsn as lsn_util
+from todo_common.errors import ApiError
+from todo_common.validation import MAX_ID, InvalidField, parse_id
+
+from .consistency import ConsistentReader, ReplicaBehind
+from .queries import COUNTS_SQL, ONE_SQL, PAGE_SQL, STATUSES
+
+bp = Blueprint("reader_api", __name__, url_prefix="/v1")
+
+
+def _reader() -> ConsistentReader:
+    return current_app.extensions["todo_reader"]
+
+
+def _min_lsn() -> str | None:
+    value = request.headers.get(lsn_util.MIN_LSN_HEADER) or request.args.get("min_lsn")
+    if value is None:
+        return None
+    if not lsn_util.is_valid(value):
+        raise ApiError(400, f"{lsn_util.MIN_LSN_HEADER} must be a PostgreSQL LSN like 0/16B3748, got {value[:40]!r}")
+    return value.strip()
+
+
+def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isascii() or not text.isdigit() or not (minimum <= int(text) <= maximum):
+        raise ApiError(400, f"{name} must be a whole number from {minimum} to {maximum}, got {text[:40]!r}")
+    return int(text)
+
+
+def _json_text(query: str, params: dict):
+    def run(cur):
+        cur.execute(query, params)
+        row = cur.fetchone()
+        return None if row is None else row[0]
+
+    try:
+        body, served_by = _reader().read(run, _min_lsn())
+    except ReplicaBehind:
+        timeout_ms = current_app.extensions["todo_settings"].lsn_wait_timeout_ms
+        raise ApiError(
+            503,
+            f"the replica has not caught up with your latest change after {timeout_ms} ms; try again in a moment",
+            headers={"Retry-After": "1"},
+        ) from None
+    return body, served_by
+
+
+def _respond(body: str, served_by: str) -> Response:
+    response = Response(body, mimetype="application/json")
+    response.headers["X-Served-By"] = served_by
+    return response
+
+
+@bp.get("/todos")
+def list_todos():
+    status = request.args.get("status", "all")
+    if status not in STATUSES:
+        raise ApiError(400, f"status must be one of {', '.join(STATUSES)}, got {status[:40]!r}")
+    max_page = current_app.extensions["todo_settings"].max_page_size
+    limit = _int_arg("limit", min(100, max_page), 1, max_page)
+    after = _int_arg("after", 0, 0, MAX_ID)
+    body, served_by = _json_text(PAGE_SQL[status], {"after": after, "limit": limit})
+    return _respond(body, served_by)
+
+
+@bp.get("/todos/<todo_id>")
+def get_todo(todo_id: str):
+    try:
+        ident = parse_id(todo_id)
+    except InvalidField as exc:
+        raise ApiError(400, str(exc)) from None
+    body, served_by = _json_text(ONE_SQL, {"id": ident})
+    if body is None:
+        raise ApiError(404, f"todo {ident} not found")
+    return _respond(body, served_by)
+
+
+@bp.get("/counts")
+def counts():
+    body, served_by = _json_text(COUNTS_SQL, {})
+    return _respond(body, served_by)

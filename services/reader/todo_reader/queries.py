@@ -1,0 +1,64 @@
+"""The reader's SQL. PostgreSQL builds the JSON itself, so a page of 250 items is one
+round trip and one string handed to the caller, with no per-row Python work."""
+
+from __future__ import annotations
+
+STATUSES = ("all", "active", "completed")
+
+_TODO_JSON = "json_build_object('id', id, 'name', name, 'completed', completed, 'order', position)"
+
+# Summed over the trigger-maintained slots: constant time whatever the table size.
+_COUNTS_JSON = """(SELECT json_build_object(
+        'all', coalesce(sum(total), 0),
+        'active', coalesce(sum(total - completed), 0),
+        'completed', coalesce(sum(completed), 0))
+    FROM todo_counts)"""
+
+_STATUS_FILTER = {
+    "all": "",
+    "active": "AND NOT completed",
+    "completed": "AND completed",
+}
+
+# Keyset pagination: "id > after" walks the primary key (or the (completed, id)
+# index), so page 4,000 costs what page 1 costs. One row past the page says whether
+# there is a next one.
+_PAGE = """
+WITH page AS (
+    SELECT id, name, completed, position FROM todo_list
+    WHERE id > %(after)s {filter}
+    ORDER BY id LIMIT %(limit)s + 1
+)
+SELECT json_build_object(
+    'items', coalesce((SELECT json_agg({todo} ORDER BY id)
+                       FROM (SELECT * FROM page ORDER BY id LIMIT %(limit)s) shown), '[]'::json),
+    'next_after', (SELECT CASE WHEN count(*) > %(limit)s
+                               THEN max(id) FILTER (WHERE id <> (SELECT max(id) FROM page)) END
+                   FROM page),
+    'counts', {counts}
+)::text
+"""
+
+PAGE_SQL = {
+    status: _PAGE.format(filter=_STATUS_FILTER[status], todo=_TODO_JSON, counts=_COUNTS_JSON) for status in STATUSES
+}
+
+ONE_SQL = f"SELECT {_TODO_JSON}::text FROM todo_list WHERE id = %(id)s"
+
+COUNTS_SQL = f"SELECT {_COUNTS_JSON}::text"
+
+# True once this server shows everything up to the LSN. A server that is not in
+# recovery (a primary, or an external database without replicas) has nothing to wait for.
+CAUGHT_UP_SQL = """
+SELECT NOT pg_is_in_recovery() OR coalesce(pg_last_wal_replay_lsn() >= %(lsn)s::pg_lsn, false)
+"""
+
+REPLICATION_STATUS_SQL = """
+SELECT pg_is_in_recovery(),
+       pg_last_wal_replay_lsn()::text,
+       CASE WHEN pg_is_in_recovery()
+            THEN pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) END,
+       CASE WHEN pg_is_in_recovery()
+            THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END,
+       to_regclass('todo_counts') IS NOT NULL
+"""

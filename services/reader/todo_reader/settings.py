@@ -1,0 +1,37 @@
+"""The reader's settings, all from environment variables (see the chart's values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from todo_common.settings import DatabaseSettings, Env, threads_per_worker
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    database: DatabaseSettings  # DATABASE_*: the replica (read-only service)
+    # FALLBACK_DATABASE_*: the primary, used only when the replica is too far behind
+    # a caller's own write; unset means "answer 503 instead".
+    fallback_database: DatabaseSettings | None
+    lsn_wait_timeout_ms: int  # LSN_WAIT_TIMEOUT_MS: longest wait for the replica to catch up
+    max_page_size: int  # MAX_PAGE_SIZE
+
+    @property
+    def lsn_wait_timeout(self) -> float:
+        return self.lsn_wait_timeout_ms / 1000
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> ReaderSettings:
+        env = env or Env()
+        pool_size = threads_per_worker(env)
+        fallback = None
+        if env.str("FALLBACK_DATABASE_HOST"):
+            fallback = DatabaseSettings.from_env(
+                env, "FALLBACK_DATABASE", application_name="todo-reader-fallback", pool_size=pool_size
+            )
+        return cls(
+            database=DatabaseSettings.from_env(env, "DATABASE", application_name="todo-reader", pool_size=pool_size),
+            fallback_database=fallback,
+            lsn_wait_timeout_ms=env.int("LSN_WAIT_TIMEOUT_MS", 1000, minimum=0, maximum=60000),
+            max_page_size=env.int("MAX_PAGE_SIZE", 500, minimum=1, maximum=10000),
+        )

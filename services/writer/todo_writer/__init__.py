@@ -1,0 +1,39 @@
+"""The writer: the only service that changes the list, bound to the PostgreSQL primary."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from todo_common import errors, health, logs, metrics
+from todo_common.db import Database
+from todo_common.settings import SettingsError
+
+from . import api, migrate
+from .settings import WriterSettings
+
+
+def create_app(settings: WriterSettings | None = None) -> Flask:
+    logs.configure("writer")
+    if settings is None:
+        try:
+            settings = WriterSettings.from_env()
+        except SettingsError as exc:
+            raise SystemExit(f"todo-writer: configuration error: {exc}") from None
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    db = Database(settings.database)
+    app.extensions["todo_settings"] = settings
+    app.extensions["todo_db"] = db
+
+    def readiness() -> dict:
+        names = migrate.pending(db)
+        if names:
+            raise RuntimeError(f"database schema is behind: pending migrations {', '.join(names)}")
+        return {"database": settings.database.describe()}
+
+    errors.init_app(app)
+    health.init_app(app, readiness)
+    metrics.init_app(app, "writer")
+    migrate.init_app(app)
+    app.register_blueprint(api.bp)
+    return app
