@@ -3,7 +3,7 @@
 Why not ``psycopg2.pool``: its pools raise ``PoolError`` instead of waiting when all
 connections are busy, and hand out connections the server has already closed. This
 pool waits (bounded) for a free connection, and before lending an idle connection
-polls its socket (no round trip) so one the server closed - a restart, a failover,
+checks its socket (no round trip) so one the server closed - a restart, a failover,
 an idle timeout - is replaced instead of failing the request ("server closed the
 connection unexpectedly"). A unit of work that still loses its connection is retried
 once on a new one when it is safe to repeat.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import select
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -39,6 +40,14 @@ CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _has_pending_input(conn) -> bool:
+    """An idle connection has nothing to read; if it does, the server sent a FATAL
+    (shutdown, restart, idle timeout) or closed it. One poll(2), no round trip."""
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 @contextmanager
@@ -88,13 +97,9 @@ class Database:
                 conn = self._idle.get_nowait()
             except queue.Empty:
                 return None
-            try:
-                conn.poll()  # reads a pending FATAL/EOF without a round trip
-            except CONNECTION_ERRORS:
-                conn.close()
-                continue
-            if not conn.closed:
+            if not conn.closed and not _has_pending_input(conn):
                 return conn
+            conn.close()
 
     @contextmanager
     def connection(self):

@@ -1,0 +1,57 @@
+"""Shared fixtures: one real local stack (PostgreSQL primary + streaming replica,
+writer, reader, frontend under gunicorn) per test session, started by the same
+launcher as `make run`, on free ports and in a throw-away folder."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from devlocal import Ports, Stack
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_ports() -> Ports:
+    return Ports(frontend=free_port(), reader=free_port(), writer=free_port(), primary=free_port(), replica=free_port())
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """The whole stack; the reader falls back to the primary after a short wait."""
+    root = Path(tempfile.mkdtemp(prefix="todo-test-stack-"))
+    root.chmod(0o755)  # the PostgreSQL user (when we are root) must reach its data
+    stack = Stack(
+        root=root, ports=free_ports(), workers=1, threads=4, extra_env={"reader": {"LSN_WAIT_TIMEOUT_MS": "300"}}
+    )
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def primary(stack):
+    """A superuser connection to the primary (autocommit)."""
+    conn = stack.cluster.superuser_connection()
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def replica(stack):
+    """A superuser connection to the replica (autocommit)."""
+    conn = stack.cluster.superuser_connection(stack.cluster.replica)
+    yield conn
+    conn.close()

@@ -1,0 +1,276 @@
+"""Every kind of bad input gets a clear 4xx with a message, and changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from ..helpers import Browser
+
+TOO_LONG = "x" * 101
+TEN_MB = b"a" * (10 * 1024 * 1024)
+
+
+@pytest.fixture
+def unchanged(primary):
+    """Asserts the table is exactly as before the test body ran."""
+
+    def snapshot():
+        with primary.cursor() as cur:
+            cur.execute(
+                "SELECT coalesce(md5(string_agg(id || ':' || name || ':' || completed, ',' ORDER BY id)), '')"
+                " FROM todo_list"
+            )
+            return cur.fetchone()[0]
+
+    before = snapshot()
+    yield
+    assert snapshot() == before, "bad input changed the data"
+
+
+def _json(response: requests.Response) -> dict:
+    assert response.headers["Content-Type"].startswith("application/json"), response.text[:200]
+    body = response.json()
+    assert isinstance(body.get("error"), str) and body["error"], body
+    assert "Traceback" not in response.text
+    return body
+
+
+@pytest.fixture(scope="module")
+def existing(stack):
+    created = requests.post(
+        stack.url("writer") + "/v1/todos", json={"name": f"bad-input target {uuid.uuid4()}"}, timeout=5
+    )
+    return created.json()["todo"]
+
+
+# -- the writer's JSON API --------------------------------------------------------------
+
+WRITER_BODIES = [
+    pytest.param({"name": ""}, 422, "empty", id="empty name"),
+    pytest.param({"name": "   \t "}, 422, "empty", id="whitespace-only name"),
+    pytest.param({"name": TOO_LONG}, 422, "101 characters", id="101 characters"),
+    pytest.param({"name": "nul\x00byte"}, 422, "NUL", id="NUL byte"),
+    pytest.param({"name": 42}, 422, "string", id="name not a string"),
+    pytest.param({"name": "ok", "completed": "yes"}, 422, "true or false", id="completed not a bool"),
+    pytest.param({"name": "ok", "order": 2**40}, 422, "order", id="order out of range"),
+    pytest.param({"name": "ok", "colour": "red"}, 422, "unknown field", id="unknown field"),
+    pytest.param({}, 422, "required", id="missing name"),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "words"), WRITER_BODIES)
+def test_writer_rejects_bad_fields(stack, unchanged, body, status, words):
+    response = requests.post(stack.url("writer") + "/v1/todos", json=body, timeout=5)
+    assert response.status_code == status
+    assert words in _json(response)["error"]
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "words"),
+    [
+        pytest.param(b'{"name": "x"', "application/json", 400, "malformed JSON", id="malformed JSON"),
+        pytest.param(b'["a list"]', "application/json", 400, "JSON object", id="not an object"),
+        pytest.param(b'{"name": "\xff\xfe"}', "application/json", 400, "UTF-8", id="invalid UTF-8"),
+        pytest.param(b"name=x", "application/x-www-form-urlencoded", 415, "Content-Type", id="not JSON"),
+        pytest.param(TEN_MB, "application/json", 413, "", id="10 MB body"),
+    ],
+)
+def test_writer_rejects_bad_bodies(stack, unchanged, data, content_type, status, words):
+    response = requests.post(
+        stack.url("writer") + "/v1/todos", data=data, headers={"Content-Type": content_type}, timeout=30
+    )
+    assert response.status_code == status
+    assert words in _json(response)["error"]
+
+
+@pytest.mark.parametrize(
+    ("todo_id", "status"),
+    [("abc", 400), ("-1", 400), ("0", 400), ("1.5", 400), (str(2**63), 400), ("99999999999", 404)],
+)
+def test_writer_rejects_bad_ids(stack, unchanged, todo_id, status):
+    for method in ("PATCH", "DELETE"):
+        response = requests.request(
+            method, f"{stack.url('writer')}/v1/todos/{todo_id}", json={"completed": True}, timeout=5
+        )
+        assert response.status_code == status, (method, todo_id, response.text)
+        _json(response)
+
+
+def test_writer_rename_to_bad_name_keeps_the_old_one(stack, unchanged, existing):
+    response = requests.patch(f"{stack.url('writer')}/v1/todos/{existing['id']}", json={"name": TOO_LONG}, timeout=5)
+    assert response.status_code == 422
+
+
+# -- the reader's JSON API --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/todos?status=done",
+        "/v1/todos?limit=0",
+        "/v1/todos?limit=100000",
+        "/v1/todos?after=-5",
+        "/v1/todos?after=abc",
+        "/v1/todos/abc",
+        "/v1/todos/-1",
+        f"/v1/todos/{2**63}",
+    ],
+)
+def test_reader_rejects_bad_queries(stack, path):
+    response = requests.get(stack.url("reader") + path, timeout=5)
+    assert response.status_code == 400
+    _json(response)
+
+
+def test_reader_rejects_a_malformed_lsn(stack):
+    response = requests.get(stack.url("reader") + "/v1/todos", headers={"X-Min-LSN": "16/zz"}, timeout=5)
+    assert response.status_code == 400
+    assert "LSN" in _json(response)["error"]
+
+
+def test_reader_unknown_id_is_404(stack):
+    response = requests.get(stack.url("reader") + "/v1/todos/99999999999", timeout=5)
+    assert response.status_code == 404
+    _json(response)
+
+
+# -- the frontend's forms -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        (TOO_LONG, "101 characters"),
+        ("nul\x00byte", "NUL"),
+    ],
+)
+def test_add_form_shows_the_typed_text_again(stack, unchanged, name, words):
+    browser = Browser(stack.frontend_url)
+    response = browser.post("/todos", {"name": name}, allow_redirects=False)
+    assert response.status_code == 422
+    assert words in response.text
+    if name.strip() and "\x00" not in name:
+        assert f'value="{name}"' in response.text
+    assert "Traceback" not in response.text
+
+
+def test_add_form_rejects_invalid_utf8(stack, unchanged):
+    browser = Browser(stack.frontend_url)
+    browser.get("/")
+    body = f"csrf_token={browser.token}&name=%FF%FEbad".encode()
+    response = browser.http.post(
+        stack.frontend_url + "/todos",
+        data=body,
+        timeout=5,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        allow_redirects=False,
+    )
+    assert response.status_code == 400
+    assert "UTF-8" in response.text
+
+
+def test_add_form_rejects_a_10_mb_body(stack, unchanged):
+    browser = Browser(stack.frontend_url)
+    response = browser.post("/todos", {"name": "a" * len(TEN_MB)}, allow_redirects=False)
+    assert response.status_code == 413
+    assert "todos" in response.text  # the app's own error page
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+def test_add_form_without_a_valid_csrf_token_is_refused(stack, unchanged, token):
+    browser = Browser(stack.frontend_url)
+    browser.get("/")
+    form = {"name": "forged"} if token is None else {"name": "forged", "csrf_token": token}
+    response = browser.post("/todos", form, token=False, allow_redirects=False)
+    assert response.status_code == 400
+    assert "expired or did not come from this site" in response.text
+    assert 'value="forged"' in response.text  # the text is kept for a retry
+
+
+def test_csrf_token_from_another_session_is_refused(stack, unchanged):
+    victim, attacker = Browser(stack.frontend_url), Browser(stack.frontend_url)
+    attacker.get("/")
+    victim.get("/")
+    response = victim.post(
+        "/todos", {"name": "forged", "csrf_token": attacker.token}, token=False, allow_redirects=False
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(("todo_id", "status"), [("abc", 400), ("-3", 400), (str(2**64), 400), ("99999999999", 404)])
+def test_forms_with_bad_ids(stack, unchanged, todo_id, status):
+    browser = Browser(stack.frontend_url)
+    for action in ("toggle", "rename", "delete"):
+        response = browser.post(f"/todos/{todo_id}/{action}", {"completed": "true", "name": "x"}, allow_redirects=False)
+        assert response.status_code == status, (action, todo_id)
+        assert "Traceback" not in response.text
+
+
+def test_toggle_with_a_bad_value(stack, unchanged, existing):
+    browser = Browser(stack.frontend_url)
+    response = browser.post(f"/todos/{existing['id']}/toggle", {"completed": "maybe"}, allow_redirects=False)
+    assert response.status_code == 422
+
+
+def test_rename_too_long_keeps_the_typed_text_in_the_open_form(stack, unchanged, existing):
+    browser = Browser(stack.frontend_url)
+    response = browser.post(f"/todos/{existing['id']}/rename", {"name": TOO_LONG}, allow_redirects=False)
+    assert response.status_code == 422
+    assert f'value="{TOO_LONG}"' in response.text
+    assert '<details class="rename" open>' in response.text
+
+
+def test_markup_in_a_name_is_rendered_escaped(stack):
+    browser = Browser(stack.frontend_url)
+    name = f"<script>alert('{uuid.uuid4().hex[:6]}')</script><b>bold</b>"
+    page = browser.post("/todos", {"name": name})
+    assert page.status_code == 200
+    assert name not in page.text
+    assert "&lt;script&gt;alert(" in page.text
+
+
+def test_unknown_page_is_a_404_in_the_app_layout(stack):
+    response = requests.get(stack.frontend_url + "/no/such/page", timeout=5)
+    assert response.status_code == 404
+    assert 'class="brand"' in response.text
+
+
+def test_odd_list_parameters_fall_back_to_the_first_page(stack):
+    response = requests.get(stack.frontend_url + "/?status=%00&after=-1", timeout=5)
+    assert response.status_code == 200
+
+
+# -- the public API ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", "/api/todos", {"title": ""}, 422),
+        ("POST", "/api/todos", {"title": TOO_LONG}, 422),
+        ("POST", "/api/todos", {}, 422),
+        ("POST", "/api/todos", {"title": "x", "completed": "no"}, 422),
+        ("PATCH", "/api/todos/99999999999", {"completed": True}, 404),
+        ("GET", "/api/todos/abc", None, 404),
+        ("DELETE", "/api/todos/-1", None, 404),
+    ],
+)
+def test_public_api_rejects_bad_requests(stack, unchanged, method, path, body, status):
+    response = requests.request(method, stack.frontend_url + path, json=body, timeout=10)
+    assert response.status_code == status
+    _json(response)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_public_api_rejects_malformed_json(stack, unchanged):
+    response = requests.post(
+        stack.frontend_url + "/api/todos", data=b"{", timeout=5, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    _json(response)

@@ -1,0 +1,50 @@
+"""A retried create with the same Idempotency-Key makes one item, never two."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from ..helpers import row_count
+
+
+def _create(stack, name: str, key: str, **fields):
+    return requests.post(
+        stack.url("writer") + "/v1/todos", json={"name": name, **fields}, headers={"Idempotency-Key": key}, timeout=10
+    )
+
+
+def test_same_key_twice_makes_one_item(stack, primary):
+    name, key = f"idem {uuid.uuid4()}", str(uuid.uuid4())
+    first, second = _create(stack, name, key), _create(stack, name, key)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["todo"] == second.json()["todo"]
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert row_count(primary, "name = %s", (name,)) == 1
+
+
+def test_same_key_at_the_same_time_makes_one_item(stack, primary):
+    name, key = f"idem race {uuid.uuid4()}", str(uuid.uuid4())
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: _create(stack, name, key), range(8)))
+    assert {answer.status_code for answer in answers} == {201}
+    assert len({answer.json()["todo"]["id"] for answer in answers}) == 1
+    assert row_count(primary, "name = %s", (name,)) == 1
+
+
+def test_same_key_with_another_body_is_refused(stack, primary):
+    key = str(uuid.uuid4())
+    assert _create(stack, f"idem a {key}", key).status_code == 201
+    reused = _create(stack, f"idem b {key}", key)
+    assert reused.status_code == 422
+    assert "different request" in reused.json()["error"]
+    assert row_count(primary, "name = %s", (f"idem b {key}",)) == 0
+
+
+def test_a_bad_key_is_refused(stack):
+    response = _create(stack, "bad key", "x" * 300)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["error"]
