@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 
@@ -104,7 +104,7 @@ class DatabaseSettings:
     port: int
     name: str
     user: str
-    password: str | None
+    password: str | None = field(repr=False)  # never in logs or tracebacks
     sslmode: str
     application_name: str
     pool_size: int
