@@ -148,6 +148,15 @@ class DatabaseSettings:
         return f"{self.user}@{self.host}:{self.port}/{self.name}"
 
 
+def load(settings_class, service: str):
+    """``settings_class.from_env()``, or exit with one line naming the bad variable
+    (a crash-looping pod then says what to fix, instead of printing a traceback)."""
+    try:
+        return settings_class.from_env()
+    except SettingsError as exc:
+        raise SystemExit(f"todo-{service}: configuration error: {exc}") from None
+
+
 def threads_per_worker(env: Env) -> int:
     """The gunicorn thread count; pools default to it so no request waits for a connection."""
     return env.int("GUNICORN_THREADS", 8, minimum=1, maximum=64)

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from todo_common import health, logs, metrics
-from todo_common.settings import SettingsError
+from todo_common.settings import load as load_settings
 
 from . import public_api, web
 from .consistency import ProcessHighWater
@@ -21,11 +21,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: FrontendSettings | None = None) -> Flask:
     logs.configure("frontend")
-    if settings is None:
-        try:
-            settings = FrontendSettings.from_env()
-        except SettingsError as exc:
-            raise SystemExit(f"todo-frontend: configuration error: {exc}") from None
+    settings = settings or load_settings(FrontendSettings, "frontend")
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,

@@ -7,7 +7,7 @@ from prometheus_client import Gauge
 
 from todo_common import errors, health, logs, metrics
 from todo_common.db import Database
-from todo_common.settings import SettingsError
+from todo_common.settings import load as load_settings
 
 from . import api
 from .consistency import ConsistentReader
@@ -23,11 +23,7 @@ REPLAY_LAG_BYTES = Gauge(
 
 def create_app(settings: ReaderSettings | None = None) -> Flask:
     logs.configure("reader")
-    if settings is None:
-        try:
-            settings = ReaderSettings.from_env()
-        except SettingsError as exc:
-            raise SystemExit(f"todo-reader: configuration error: {exc}") from None
+    settings = settings or load_settings(ReaderSettings, "reader")
     app = Flask(__name__)
     replica = Database(settings.database)
     fallback = Database(settings.fallback_database) if settings.fallback_database else None

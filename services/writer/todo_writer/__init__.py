@@ -6,7 +6,7 @@ from flask import Flask
 
 from todo_common import errors, health, logs, metrics
 from todo_common.db import Database
-from todo_common.settings import SettingsError
+from todo_common.settings import load as load_settings
 
 from . import api, migrate
 from .settings import WriterSettings
@@ -14,11 +14,7 @@ from .settings import WriterSettings
 
 def create_app(settings: WriterSettings | None = None) -> Flask:
     logs.configure("writer")
-    if settings is None:
-        try:
-            settings = WriterSettings.from_env()
-        except SettingsError as exc:
-            raise SystemExit(f"todo-writer: configuration error: {exc}") from None
+    settings = settings or load_settings(WriterSettings, "writer")
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     db = Database(settings.database)
