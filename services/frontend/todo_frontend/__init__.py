@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from todo_common import health, logs, metrics
+from todo_common.errors import error_response
 from todo_common.settings import load as load_settings
 
 from . import public_api, web
@@ -79,6 +80,11 @@ def _html_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if request.path.startswith(public_api.bp.url_prefix + "/"):
+            # No API route matched (unknown path, wrong method): still JSON, still CORS.
+            response = error_response(exc.code, exc.description)
+            response.headers.update(public_api.CORS_HEADERS)
+            return response
         return render_template("error.html", code=exc.code, title=exc.name, message=exc.description), exc.code
 
     @app.errorhandler(Exception)

@@ -3,14 +3,6 @@
 (function () {
   "use strict";
 
-  function updateCount(delta) {
-    var strong = document.querySelector(".todo-count strong");
-    if (!strong) return;
-    var active = parseInt(strong.textContent, 10) + delta;
-    strong.textContent = String(active);
-    strong.nextSibling.textContent = active === 1 ? " item left" : " items left";
-  }
-
   function applyToggle(item, form, completed) {
     item.classList.toggle("completed", completed);
     form.querySelector("input[name=completed]").value = completed ? "false" : "true";
@@ -20,7 +12,24 @@
     button.title = completed ? "Mark as not complete" : "Mark as complete";
     button.querySelector(".visually-hidden").textContent = (completed ? "Completed: " : "Not complete: ") + name;
     item.querySelector(".status").textContent = completed ? "Completed" : "Not complete";
-    updateCount(completed ? -1 : 1);
+  }
+
+  // The counter, "Clear completed" and "Mark all" depend on every item: take them
+  // from a fresh render of this page (read-your-writes makes it current).
+  function refreshSummary() {
+    return fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        [".bulk", ".list-footer", ".todo-list .empty"].forEach(function (selector) {
+          var now = document.querySelector(selector);
+          var next = fresh.querySelector(selector);
+          if (now && next) now.replaceWith(next);
+          else if (now) now.remove();
+          else if (next && selector === ".bulk") document.querySelector(".todo-list").before(next);
+          else if (next && selector === ".todo-list .empty") document.querySelector(".todo-list").append(next);
+        });
+      });
   }
 
   document.addEventListener("submit", function (event) {
@@ -28,7 +37,6 @@
     if (!form.classList || !form.classList.contains("toggle-form") || !window.fetch) return;
     event.preventDefault();
     var item = form.closest(".todo");
-    var wanted = form.querySelector("input[name=completed]").value === "true";
     fetch(form.action, {
       method: "POST",
       body: new URLSearchParams(new FormData(form)),
@@ -38,10 +46,11 @@
       if (!response.ok) throw new Error("status " + response.status);
       return response.json();
     }).then(function (data) {
-      applyToggle(item, form, data.todo.completed === true);
-      if (data.todo.completed !== wanted) return;
+      var completed = data.todo.completed === true;
+      applyToggle(item, form, completed);
       var filter = new URLSearchParams(window.location.search).get("status");
-      if ((filter === "active" && wanted) || (filter === "completed" && !wanted)) item.remove();
+      if ((filter === "active" && completed) || (filter === "completed" && !completed)) item.remove();
+      return refreshSummary();
     }).catch(function () {
       form.submit();  // let the server render the outcome, errors included
     });

@@ -1,0 +1,197 @@
+"""How the page behaves beyond the list operations: no reload on toggle with JavaScript,
+keyboard-only use, a phone-sized screen, labelled fields, and error pages that look
+like the app."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from .ui import ADD_LABEL, App
+
+SCREENSHOTS = Path("/tmp")
+
+
+def test_toggle_with_javascript_does_not_reload(app: App, js_page, unique):
+    page = js_page
+    name = f"no reload {unique}"
+    app.open(page)
+    app.add(page, name)
+    page.evaluate("window.__marker = 'still the same page'")
+    navigations = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    with page.expect_response(re.compile(r"/todos/\d+/toggle$")) as toggled:
+        app.toggle(page, name).click()
+    assert toggled.value.status == 200
+    assert toggled.value.headers["content-type"].startswith("application/json")
+    expect(app.item(page, name)).to_have_class(re.compile(r"\bcompleted\b"))
+    expect(app.counter(page)).to_have_text("0 items left")
+    assert page.evaluate("window.__marker") == "still the same page"
+    assert navigations == []
+    # The change was saved: a new load shows it.
+    page.reload()
+    expect(app.item(page, name)).to_have_class(re.compile(r"\bcompleted\b"))
+
+
+def test_clear_completed_appears_after_an_in_place_toggle(app: App, js_page, unique):
+    """The counter and the bulk controls follow an in-place toggle (no reload)."""
+    page = js_page
+    name = f"in-place {unique}"
+    app.open(page)
+    app.add(page, name)
+    app.toggle(page, name).click()
+    expect(app.item(page, name)).to_have_class(re.compile(r"\bcompleted\b"))
+    expect(page.get_by_role("button", name=re.compile(r"^Clear completed"))).to_be_visible(timeout=2000)
+    expect(page.get_by_role("button", name="Mark all as active")).to_be_visible(timeout=2000)
+    expect(page.locator(".todo-count")).to_have_text("0 items left")
+
+
+def _tab_to(page, predicate_js: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(predicate_js):
+            return
+    raise AssertionError(f"Tab never reached the element ({predicate_js})")
+
+
+def test_keyboard_only(app: App, page, unique):
+    """Tab to the add field, type, Enter; then Tab to the item's toggle and press Space."""
+    name = f"typed with the keyboard {unique}"
+    app.open(page)
+    # On load the add field already has the focus (autofocus)...
+    expect(page.get_by_label(ADD_LABEL)).to_be_focused()
+    # ...and from the top of the page (a click on the empty margin puts the start of
+    # Tab navigation there) it is three Tabs away: skip link, brand, add field.
+    page.mouse.click(1, 1)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the list")).to_be_focused()
+    expect(page.get_by_role("link", name="Skip to the list")).to_be_in_viewport()  # shown when focused
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label(ADD_LABEL)).to_be_focused()
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")
+    expect(app.item(page, name)).to_have_count(1)
+    # After the add, focus is back in the add field, ready for the next item.
+    expect(page.get_by_label(ADD_LABEL)).to_be_focused()
+    _tab_to(page, "document.activeElement.classList.contains('toggle')")
+    page.keyboard.press("Space")
+    expect(app.item(page, name)).to_have_class(re.compile(r"\bcompleted\b"))
+
+
+def test_focus_is_visible(app: App, js_page, unique):
+    """A keyboard user can see where they are: focused controls get an outline."""
+    page = js_page
+    app.create([f"focus ring {unique}"])
+    app.open(page)
+    page.mouse.click(1, 1)
+    _tab_to(page, "document.activeElement.classList.contains('toggle')")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), outline
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_phone_viewport_has_no_horizontal_scroll(app: App, new_context, unique, javascript):
+    app.create([f"phone {unique}", "w" * 100, f"{'long words ' * 9}{unique}"[:100]])
+    app.create([f"done on the phone {unique}"], completed=True)
+    context = new_context(javascript=javascript, viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    app.open(page)
+    # Open a rename form too: the widest state of a row.
+    page.locator("li.todo summary").first.click()
+    widths = page.evaluate(
+        "({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
+    )
+    assert widths["scroll"] <= widths["client"], widths
+    for selector in ("li.todo", ".add-form", ".list-footer"):
+        boxes = page.locator(selector).evaluate_all("els => els.map(e => e.getBoundingClientRect().right)")
+        assert max(boxes) <= 375, (selector, boxes)
+    page.screenshot(path=str(SCREENSHOTS / f"todo-phone-{'js' if javascript else 'nojs'}.png"), full_page=True)
+
+
+def test_every_field_and_button_has_a_label(app: App, js_page, unique):
+    page = js_page
+    app.create([f"labelled {unique}"])
+    app.create([f"labelled done {unique}"], completed=True)
+    app.open(page)
+    page.locator("li.todo summary").first.click()
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+              .filter(el => {
+                  const byLabel = el.labels && [...el.labels].some(l => l.textContent.trim());
+                  const named = (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || '').trim();
+                  const text = el.tagName === 'BUTTON' && el.textContent.trim();
+                  return !(byLabel || named || text);
+              })
+              .map(el => el.outerHTML.slice(0, 120))"""
+    )
+    assert unlabelled == []
+    # Found by their labels, as a screen reader user would.
+    expect(page.get_by_role("textbox", name=ADD_LABEL)).to_have_count(1)
+    expect(page.get_by_role("textbox", name="New name")).to_have_count(1)  # the open rename form
+    expect(page.get_by_role("button", name="Add")).to_have_count(1)
+    expect(page.get_by_role("button", name=f"Not complete: labelled {unique}")).to_have_count(1)
+    expect(page.get_by_role("button", name=f"Completed: labelled done {unique}")).to_have_count(1)
+    expect(page.get_by_role("list", name="Items")).to_have_count(1)
+    assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def _looks_like_the_app(page) -> None:
+    expect(page.locator("header.site-header a.brand")).to_have_text("todos")
+    expect(page.locator("footer.site-footer")).to_have_count(1)
+    # The app's stylesheet is applied (the brand gets its colour from app.css).
+    colour = page.locator("header.site-header a.brand").evaluate("el => getComputedStyle(el).color")
+    assert colour == "rgb(184, 63, 69)", colour
+    expect(page.get_by_role("link", name="Back to the list")).to_have_attribute("href", "/")
+    assert "Traceback" not in page.content()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "title"),
+    [
+        pytest.param("GET", "/no/such/page", 404, "Not Found", id="404"),
+        pytest.param("GET", "/todos/1/toggle", 405, "Method Not Allowed", id="405"),
+    ],
+)
+def test_error_pages_look_like_the_app(app: App, page, method, path, status, title):
+    response = page.goto(app.base_url + path)
+    assert response.status == status
+    expect(page).to_have_title(f"{title} · Todo")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{status} · {title}")
+    _looks_like_the_app(page)
+    page.get_by_role("link", name="Back to the list").click()
+    expect(page.get_by_label(ADD_LABEL)).to_be_visible()
+
+
+def test_expired_form_is_explained_and_keeps_the_text(app: App, page, unique):
+    """A form whose CSRF token no longer matches (e.g. the session cookie was lost)
+    is refused with a message, and the typed text is kept."""
+    app.open(page)
+    page.context.clear_cookies()
+    text = f"typed before the cookie went {unique}"
+    field = page.get_by_label(ADD_LABEL)
+    field.fill(text)
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        field.press("Enter")
+    assert posted.value.status == 400
+    page.wait_for_load_state()
+    expect(page.get_by_role("alert")).to_contain_text("Reload the page and try again")
+    expect(page.get_by_label(ADD_LABEL)).to_have_value(text)
+    expect(app.item(page, text)).to_have_count(0)
+    # Sending it again now works: the re-shown form carries a fresh token.
+    page.get_by_label(ADD_LABEL).press("Enter")
+    expect(app.item(page, text)).to_have_count(1)
+
+
+def test_screenshot_of_the_main_page(app: App, new_context, unique):
+    """Not an assertion on pixels: a picture to look at after a layout change."""
+    app.create([f"Buy milk {unique}", "Write the report", "Call the plumber about the kitchen sink"])
+    app.create(["Book train tickets"], completed=True)
+    page = new_context(viewport={"width": 1024, "height": 700}).new_page()
+    app.open(page)
+    path = SCREENSHOTS / "todo-main.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 1000
