@@ -50,10 +50,10 @@ def test_toggle_complete_and_back(app: App, page, unique):
 
 
 def _rename(page, name: str, new_name: str) -> None:
-    item = App.item(page, name)
-    item.locator("summary", has_text="Rename").click()
-    item.get_by_label("New name").fill(new_name)
-    item.get_by_role("button", name="Save").click()
+    """Follow the item's Rename link, type the new name on the rename page, save."""
+    App.item(page, name).get_by_role("link", name=re.compile("^Rename")).click()
+    page.get_by_label(re.compile("^New name for")).fill(new_name)
+    page.get_by_role("button", name="Save").click()
 
 
 def test_rename(app: App, page, unique):
@@ -244,15 +244,16 @@ def test_too_long_rename_shows_an_error_and_keeps_the_text(app: App, page, uniqu
     name = f"rename too long {unique}"
     app.create([name])
     app.open(page)
-    item = app.item(page, name)
-    item.locator("summary", has_text="Rename").click()
-    field = item.get_by_label("New name")
+    app.item(page, name).get_by_role("link", name=re.compile("^Rename")).click()
+    field = page.get_by_label(re.compile("^New name for"))
     field.evaluate("el => el.removeAttribute('maxlength')")
     text = "y" * 101
     field.fill(text)
-    item.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("101 characters")
-    reshown = App.item(page, name).get_by_label("New name")
-    expect(reshown).to_be_visible()  # the rename form is open again
+    reshown = page.get_by_label(re.compile("^New name for"))
+    expect(reshown).to_be_visible()  # the rename form is shown again
     expect(reshown).to_have_value(text)
+    expect(reshown).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("link", name="Cancel").click()
     expect(app.item(page, name)).to_have_count(1)  # the old name is unchanged

@@ -100,8 +100,6 @@ def test_phone_viewport_has_no_horizontal_scroll(app: App, new_context, unique, 
     context = new_context(javascript=javascript, viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
     page = context.new_page()
     app.open(page)
-    # Open a rename form too: the widest state of a row.
-    page.locator("li.todo summary").first.click()
     widths = page.evaluate(
         "({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
     )
@@ -117,7 +115,6 @@ def test_every_field_and_button_has_a_label(app: App, js_page, unique):
     app.create([f"labelled {unique}"])
     app.create([f"labelled done {unique}"], completed=True)
     app.open(page)
-    page.locator("li.todo summary").first.click()
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
               .filter(el => {
@@ -131,12 +128,14 @@ def test_every_field_and_button_has_a_label(app: App, js_page, unique):
     assert unlabelled == []
     # Found by their labels, as a screen reader user would.
     expect(page.get_by_role("textbox", name=ADD_LABEL)).to_have_count(1)
-    expect(page.get_by_role("textbox", name="New name")).to_have_count(1)  # the open rename form
+    expect(page.get_by_role("link", name=f"Rename labelled {unique}")).to_have_count(1)
     expect(page.get_by_role("button", name="Add")).to_have_count(1)
     expect(page.get_by_role("button", name=f"Not complete: labelled {unique}")).to_have_count(1)
     expect(page.get_by_role("button", name=f"Completed: labelled done {unique}")).to_have_count(1)
     expect(page.get_by_role("list", name="Items")).to_have_count(1)
     assert page.evaluate("document.documentElement.lang") == "en"
+    page.get_by_role("link", name=f"Rename labelled {unique}").click()
+    expect(page.get_by_role("textbox", name=f"New name for “labelled {unique}”")).to_have_count(1)
 
 
 def _looks_like_the_app(page) -> None:

@@ -218,12 +218,18 @@ def test_toggle_with_a_bad_value(stack, unchanged, existing):
     assert response.status_code == 422
 
 
-def test_rename_too_long_keeps_the_typed_text_in_the_open_form(stack, unchanged, existing):
+def test_rename_too_long_keeps_the_typed_text_on_the_rename_page(stack, unchanged, existing):
     browser = Browser(stack.frontend_url)
     response = browser.post(f"/todos/{existing['id']}/rename", {"name": TOO_LONG}, allow_redirects=False)
     assert response.status_code == 422
     assert f'value="{TOO_LONG}"' in response.text
-    assert '<details class="rename" open>' in response.text
+    assert 'class="edit-form"' in response.text
+
+
+def test_rename_page_of_an_unknown_item_is_404(stack):
+    response = requests.get(stack.frontend_url + "/todos/99999999999/edit", timeout=5)
+    assert response.status_code == 404
+    assert "no such item" in response.text
 
 
 def test_markup_in_a_name_is_rendered_escaped(stack):

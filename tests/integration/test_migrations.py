@@ -122,3 +122,28 @@ def test_counts_follow_every_kind_of_change(stack, original_database):
         expected = cur.fetchone()
         cur.execute("SELECT sum(total), sum(completed) FROM todo_counts")
         assert cur.fetchone() == expected
+
+
+def test_before_migrations_services_are_ready_but_answer_a_clear_503(stack, primary):
+    """A first install runs the migration Job after the pods start (post-install):
+    readiness must not wait for it (or `helm install --wait` never ends), and
+    requests meanwhile get a clear 503, not a 500."""
+    from todo_common.settings import Env
+    from todo_writer import create_app as create_writer
+    from todo_writer.settings import WriterSettings
+
+    name = f"empty_{uuid.uuid4().hex[:8]}"
+    with primary.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name} OWNER todo")
+    try:
+        env = Env({**stack.service_env("writer"), "DATABASE_NAME": name})
+        client = create_writer(WriterSettings.from_env(env)).test_client()
+        ready = client.get("/readyz")
+        assert ready.status_code == 200
+        assert len(ready.get_json()["pending_migrations"]) == 4
+        response = client.post("/v1/todos", json={"name": "too early"})
+        assert response.status_code == 503
+        assert "migrations pending" in response.get_json()["error"]
+    finally:
+        with primary.cursor() as cur:
+            cur.execute(f"DROP DATABASE {name} WITH (FORCE)")

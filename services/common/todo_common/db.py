@@ -24,9 +24,10 @@ from contextlib import contextmanager, suppress
 from typing import TypeVar
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 
-from .errors import DatabaseUnavailable
+from .errors import DatabaseUnavailable, SchemaNotReady
 from .settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,8 @@ class Database:
             try:
                 with self.connection() as conn, conn.cursor() as cur:
                     return work(cur)
+            except (psycopg2.errors.UndefinedTable, psycopg2.errors.UndefinedFunction) as exc:
+                raise SchemaNotReady(_first_line(exc)) from exc
             except CONNECTION_ERRORS as exc:
                 # A restart kills every idle connection too: drop them all at once.
                 self.close()

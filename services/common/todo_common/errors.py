@@ -14,6 +14,10 @@ class DatabaseUnavailable(Exception):
     """PostgreSQL could not be reached, or no connection was free in time."""
 
 
+class SchemaNotReady(DatabaseUnavailable):
+    """The app's tables are not there yet: migrations have not run (first install)."""
+
+
 class ApiError(Exception):
     """An error with a status and a message meant for the caller."""
 
@@ -50,6 +54,12 @@ def init_app(app: Flask | Blueprint) -> None:
     @app.errorhandler(DatabaseUnavailable)
     def _database_unavailable(exc: DatabaseUnavailable):
         log.warning("database unavailable: %s", exc)
+        if isinstance(exc, SchemaNotReady):
+            return error_response(
+                503,
+                "the database schema is not ready yet (migrations pending); try again shortly",
+                {"Retry-After": "5"},
+            )
         return error_response(503, "the database is unavailable, try again shortly", {"Retry-After": "1"})
 
     @app.errorhandler(Exception)

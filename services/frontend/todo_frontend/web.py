@@ -4,9 +4,9 @@ A form that could not be saved comes back with what the user typed and why."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from todo_common.validation import MAX_ID, InvalidField, parse_id
@@ -38,23 +38,28 @@ def _view_args(args) -> tuple[str, int]:
     return status, after
 
 
+def _referrer_view() -> tuple[str, int]:
+    """The list view (status, page) a form was sent from: the form's own query
+    (the rename page passes it on) or else the Referer's."""
+    if "status" in request.args or "after" in request.args:
+        return _view_args(request.args)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(request.referrer or "").query).items()}
+    return _view_args(query)
+
+
+def _view_query(status: str, after: int) -> dict:
+    """Query arguments for url_for that bring back a list view (empty for the default)."""
+    return {"status": None if status == "all" else status, "after": after or None}
+
+
 def _back():
     """Redirect to the list view the form was sent from (status and page kept).
     Built from our own parameters only, never the raw Referer: no open redirect."""
-    referrer = request.referrer or ""
-    query = {k: v[0] for k, v in parse_qs(urlsplit(referrer).query).items()}
-    status, after = _view_args(query)
-    return redirect(url_for("web.index", status=None if status == "all" else status, after=after or None), 303)
+    return redirect(url_for("web.index", **_view_query(*_referrer_view())), 303)
 
 
 def render_list(
-    status: str = "all",
-    after: int = 0,
-    *,
-    error: str | None = None,
-    http_status: int = 200,
-    draft_name: str = "",
-    rename: tuple[int, str] | None = None,
+    status: str = "all", after: int = 0, *, error: str | None = None, http_status: int = 200, draft_name: str = ""
 ):
     """The list page. If the reader is down the page still renders (with the add form
     and any draft), says why, and answers 503."""
@@ -68,32 +73,48 @@ def render_list(
             f"The list can't be loaded right now ({exc.message}). Nothing you saved is lost; try again shortly."
         )
         http_status = max(http_status, exc.status if isinstance(exc, UpstreamUnavailable) else 503)
+    view_query = urlencode({k: v for k, v in _view_query(status, after).items() if v is not None})
     html = render_template(
         "index.html",
         page=page,
         status=status,
         after=after,
+        view_query=f"?{view_query}" if view_query else "",
         error=error,
         list_error=list_error,
         draft_name=draft_name,
-        rename=rename,
+    )
+    return html, http_status
+
+
+def render_edit(todo_id: int, *, draft: str | None = None, error: str | None = None, http_status: int = 200):
+    """The rename page: its own small form, so the list carries one link per item
+    instead of a whole form, and renaming works the same with or without JavaScript."""
+    todo = _reader().get(todo_id, min_lsn=session_lsn())
+    status, after = _referrer_view() if request.method == "POST" else _view_args(request.args)
+    html = render_template(
+        "edit.html",
+        todo=todo,
+        name=todo["name"] if draft is None else draft,
+        error=error,
+        back=url_for("web.index", **_view_query(status, after)),
+        view=_view_query(status, after),
     )
     return html, http_status
 
 
 def _reshow(message: str, http_status: int):
     """Show the form that failed again, with the user's text and the reason."""
-    status, after = _view_args({k: v[0] for k, v in parse_qs(urlsplit(request.referrer or "").query).items()})
-    draft_name, rename = "", None
     text = request.form.get("name", "") if request.mimetype == "application/x-www-form-urlencoded" else ""
-    if request.endpoint == "web.add":
-        draft_name = text
-    elif request.endpoint == "web.rename":
+    if request.endpoint == "web.rename":
         try:
-            rename = (parse_id(request.view_args.get("todo_id", "")), text)
-        except InvalidField:
-            rename = None
-    return render_list(status, after, error=message, http_status=http_status, draft_name=draft_name, rename=rename)
+            todo_id = parse_id(request.view_args.get("todo_id", ""))
+            return render_edit(todo_id, draft=text, error=message, http_status=http_status)
+        except (InvalidField, UpstreamRejected, UpstreamUnavailable):
+            pass  # no such item, or it can't be read: fall back to the list
+    status, after = _referrer_view()
+    draft_name = text if request.endpoint == "web.add" else ""
+    return render_list(status, after, error=message, http_status=http_status, draft_name=draft_name)
 
 
 def _wants_json() -> bool:
@@ -182,6 +203,16 @@ def toggle(todo_id: str):
     if _wants_json():
         return jsonify(todo=body["todo"])
     return _back()
+
+
+@bp.get("/todos/<todo_id>/edit")
+def edit(todo_id: str):
+    try:
+        return render_edit(_todo_id(todo_id))
+    except UpstreamRejected as exc:
+        if exc.status == 404:
+            abort(404, description="There is no such item: it may have been deleted.")
+        raise
 
 
 @bp.post("/todos/<todo_id>/rename")

@@ -35,13 +35,13 @@ def create_app(settings: ReaderSettings | None = None) -> Flask:
             cur.execute(REPLICATION_STATUS_SQL)
             return cur.fetchone()
 
+        # A missing schema is reported, not a reason to be unready (see the writer's readiness).
         in_recovery, replay_lsn, lag_bytes, lag_seconds, migrated = replica.run(status)
-        if not migrated:
-            raise RuntimeError("database schema is missing: run the writer's migrations")
         if lag_bytes is not None:
             REPLAY_LAG_BYTES.set(float(lag_bytes))
         return {
             "database": settings.database.describe(),
+            "schema_ready": migrated,
             "in_recovery": in_recovery,
             "replay_lsn": replay_lsn,
             "replay_lag_bytes": None if lag_bytes is None else int(lag_bytes),
