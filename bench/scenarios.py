@@ -1,0 +1,180 @@
+"""The scenarios: what is loaded, through which door, and which processes to watch.
+
+Every HTTP scenario is wrk -t2 -c16 (as in the issue's reference figures) from outside
+the Python processes. A round runs each scenario once, the stack and the references
+interleaved, so drift on this shared machine hits them alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import pgbench, ryw
+from .harness import Harness
+from .load import run_wrk
+
+STACK = ("frontend", "reader", "writer", "primary", "replica")
+READ_PATH = ("frontend", "reader", "replica")
+
+
+@dataclass
+class Context:
+    """Facts about the loaded data that paths depend on."""
+
+    rows: int
+    mid_after: int  # a keyset page from the middle of the table
+    workdir: str
+
+
+@dataclass
+class Scenario:
+    name: str
+    describe: str
+    watch: tuple[str, ...]
+    run: Callable[[Harness, Context, float], dict]
+
+
+def _wrk(target: str, mode: str = "get", path: Callable[[Context], str] | str = "/", session: bool = True):
+    """wrk against ``target``. With ``session`` every request carries the session cookie of
+    a browser that has loaded the page once (as a returning user's would), and form posts
+    its CSRF token; without it each request is a new visitor's."""
+
+    def run(h: Harness, ctx: Context, duration: float) -> dict:
+        cookie, token = h.session(target) if session else ("", "")
+        url_path = path(ctx) if callable(path) else path
+        result = run_wrk(
+            h.url(target), mode=mode, path=url_path, duration=duration, cookie=cookie, token=token, get_path="/"
+        )
+        return {
+            "requests": result.requests,
+            "rps": round(result.rps, 1),
+            "latency_ms": {k: round(v, 3) for k, v in result.latency_ms.items()},
+            "errors": result.error_count,
+        }
+
+    return run
+
+
+def _pgbench(server: str, sql: Callable):
+    def run(h: Harness, ctx: Context, duration: float) -> dict:
+        conn = h.replica if server == "replica" else h.primary
+        result = pgbench.run_pgbench(
+            sql(conn),
+            port=getattr(h.stack.ports, server),
+            password=h.stack.passwords["todo"],
+            duration=duration,
+            workdir=ctx.workdir,
+            name=f"pgbench-{server}",
+        )
+        return {
+            "requests": result.transactions,
+            "rps": round(result.tps, 1),
+            "latency_ms": {"mean": result.latency_ms},
+            "errors": 0,
+        }
+
+    return run
+
+
+def _ryw(h: Harness, ctx: Context, duration: float) -> dict:
+    result = ryw.run(h.url("writer"), h.url("reader"), duration=duration)
+    return {
+        "requests": result["pairs"],
+        "rps": None,
+        "latency_ms": result["with_lsn"],
+        "errors": result["errors"],
+        "ryw": result,
+    }
+
+
+def _mid(ctx: Context) -> str:
+    return f"/?after={ctx.mid_after}"
+
+
+PAGE250 = Scenario("page250", "list page, 250 items: frontend -> reader -> replica", READ_PATH, _wrk("frontend"))
+LEAN_PAGE250 = Scenario(
+    "lean_page250", "lean reference (Flask + psycopg2), 250 items", ("lean", "replica"), _wrk("lean")
+)
+ORM_PAGE250 = Scenario("orm_page250", "ORM reference (Flask-SQLAlchemy), 250 items", ("orm", "replica"), _wrk("orm"))
+PAGE10 = Scenario(
+    "page10", "list page, 10 items (completed view)", READ_PATH, _wrk("frontend", path="/?status=completed")
+)
+LEAN_PAGE10 = Scenario(
+    "lean_page10", "lean reference, 10 items", ("lean", "replica"), _wrk("lean", path="/?status=completed")
+)
+ORM_PAGE10 = Scenario(
+    "orm_page10", "ORM reference, 10 items", ("orm", "replica"), _wrk("orm", path="/?status=completed")
+)
+ADD = Scenario(
+    "add_post",
+    "add form POST (303): frontend -> writer -> primary",
+    ("frontend", "writer", "primary"),
+    _wrk("frontend", "post_form", "/todos"),
+)
+LEAN_ADD = Scenario(
+    "lean_add_post",
+    "lean reference, add form POST",
+    ("lean", "primary"),
+    _wrk("lean", "post_form", "/todos"),
+)
+ORM_ADD = Scenario(
+    "orm_add_post", "ORM reference, add form POST", ("orm", "primary"), _wrk("orm", "post_form", "/todos")
+)
+ADD_FLOW = Scenario(
+    "add_flow",
+    "add POST + the page it lands on (session LSN -> reader waits)",
+    STACK,
+    _wrk("frontend", "add_flow", "/todos"),
+)
+READER_API = Scenario(
+    "reader_api",
+    "reader GET /v1/todos?limit=250 (JSON)",
+    ("reader", "replica"),
+    _wrk("reader", path="/v1/todos?limit=250", session=False),
+)
+PG_READ = Scenario(
+    "pgbench_read",
+    "pgbench: the reader's page query, 250 rows, replica",
+    ("replica",),
+    _pgbench("replica", lambda conn: pgbench.reader_page_sql(conn, limit=250)),
+)
+WRITER_API = Scenario(
+    "writer_api",
+    "writer POST /v1/todos (JSON)",
+    ("writer", "primary"),
+    _wrk("writer", "post_json", "/v1/todos", session=False),
+)
+PG_PLAIN_READ = Scenario(
+    "pgbench_plain",
+    "pgbench: plain SELECT of the same 250 rows (no JSON), replica - for the issue's 22,700 TPS figure",
+    ("replica",),
+    _pgbench("replica", lambda conn: pgbench.PLAIN_PAGE_SQL),
+)
+PG_INSERT = Scenario(
+    "pgbench_insert",
+    "pgbench: the writer's INSERT, primary",
+    ("primary",),
+    _pgbench("primary", pgbench.writer_insert_sql),
+)
+PAGE_MID = Scenario(
+    "page250_mid", "list page, 250 items from the middle of the table (keyset)", READ_PATH, _wrk("frontend", path=_mid)
+)
+HELLO = Scenario(
+    "hello", "Flask hello route (lean reference, calibration)", ("lean",), _wrk("lean", path="/hello", session=False)
+)
+RYW = Scenario("ryw", "write, then read at once with / without X-Min-LSN", STACK, _ryw)
+
+# One round at the small data size; writes are undone after each round.
+ROUND = [
+    PAGE250, LEAN_PAGE250, ORM_PAGE250,
+    PAGE10, LEAN_PAGE10, ORM_PAGE10,
+    READER_API, PG_READ, PG_PLAIN_READ,
+    WRITER_API, PG_INSERT,
+    ADD, LEAN_ADD, ORM_ADD, ADD_FLOW,
+    PAGE_MID, HELLO, RYW,
+]  # fmt: skip
+# One round at the big data size (the keyset check), with the first page and the lean
+# reference alongside: the reference's change from small to big shows the machine's drift.
+BIG_ROUND = [PAGE_MID, PAGE250, LEAN_PAGE250]
+# Warm every server up (imports, template compile, connections) before anything counts.
+WARMUP = [PAGE250, LEAN_PAGE250, ORM_PAGE250, READER_API, HELLO]
