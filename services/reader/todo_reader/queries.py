@@ -5,7 +5,9 @@ from __future__ import annotations
 
 STATUSES = ("all", "active", "completed")
 
-_TODO_JSON = "json_build_object('id', id, 'name', name, 'completed', completed, 'order', position)"
+# A todo as the API shows it; the page aggregates whole rows of this shape, which
+# PostgreSQL serialises faster than a json_build_object call per row.
+_TODO_COLUMNS = 'id, name, completed, position AS "order"'
 
 # Summed over the trigger-maintained slots: constant time whatever the table size.
 _COUNTS_JSON = """(SELECT json_build_object(
@@ -25,12 +27,12 @@ _STATUS_FILTER = {
 # there is a next one.
 _PAGE = """
 WITH page AS (
-    SELECT id, name, completed, position FROM todo_list
+    SELECT {columns} FROM todo_list
     WHERE id > %(after)s {filter}
     ORDER BY id LIMIT %(limit)s + 1
 )
 SELECT json_build_object(
-    'items', coalesce((SELECT json_agg({todo} ORDER BY id)
+    'items', coalesce((SELECT json_agg(shown ORDER BY id)
                        FROM (SELECT * FROM page ORDER BY id LIMIT %(limit)s) shown), '[]'::json),
     'next_after', (SELECT CASE WHEN count(*) > %(limit)s
                                THEN max(id) FILTER (WHERE id <> (SELECT max(id) FROM page)) END
@@ -40,10 +42,11 @@ SELECT json_build_object(
 """
 
 PAGE_SQL = {
-    status: _PAGE.format(filter=_STATUS_FILTER[status], todo=_TODO_JSON, counts=_COUNTS_JSON) for status in STATUSES
+    status: _PAGE.format(filter=_STATUS_FILTER[status], columns=_TODO_COLUMNS, counts=_COUNTS_JSON)
+    for status in STATUSES
 }
 
-ONE_SQL = f"SELECT {_TODO_JSON}::text FROM todo_list WHERE id = %(id)s"
+ONE_SQL = f"SELECT row_to_json(todo)::text FROM (SELECT {_TODO_COLUMNS} FROM todo_list WHERE id = %(id)s) todo"
 
 COUNTS_SQL = f"SELECT {_COUNTS_JSON}::text"
 
