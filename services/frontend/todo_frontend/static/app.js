@@ -34,7 +34,10 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.classList || !form.classList.contains("toggle-form") || !window.fetch) return;
+    var button = event.submitter;
+    // Only the toggle is enhanced; delete (formaction) and the rest submit as usual.
+    if (!form.classList || !form.classList.contains("item-form") || !window.fetch) return;
+    if (!button || !button.classList.contains("toggle")) return;
     event.preventDefault();
     var item = form.closest(".todo");
     fetch(form.action, {
