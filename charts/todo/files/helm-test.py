@@ -40,13 +40,16 @@ def check_write_is_read(base: str, timeout: float) -> None:
     todo_id = json.loads(body)["id"]
     try:
         # Another frontend pod may answer the read; the reader catches up within the bound.
+        # The item's own URL, not the collection: that shows only the first page.
         deadline = time.monotonic() + timeout
         while True:
-            status, body = call("GET", base + "/api/todos")
-            if status == 200 and any(item["title"] == title for item in json.loads(body)):
+            status, body = call("GET", f"{base}/api/todos/{todo_id}")
+            if status == 200 and json.loads(body).get("title") == title:
                 break
             if time.monotonic() > deadline:
-                raise AssertionError(f"the new item did not show in GET /api/todos within {timeout}s (last {status})")
+                raise AssertionError(
+                    f"the new item did not show in GET /api/todos/{todo_id} within {timeout}s (last {status})"
+                )
             time.sleep(1)
         print("ok: a write through the writer is visible through the reader")
     finally:
