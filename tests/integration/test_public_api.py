@@ -46,3 +46,32 @@ def test_todo_lifecycle(stack):
 
     assert requests.delete(todo["url"], timeout=10).status_code == 204
     assert requests.get(todo["url"], timeout=10).status_code == 404
+
+
+def test_collection_pages_with_a_link_header(stack):
+    """More items than one answer holds: follow rel="next" until every item was seen.
+    A frontend app with 2 items per answer, in-process, over the real reader and writer."""
+    from todo_common.settings import Env
+    from todo_frontend import create_app
+    from todo_frontend.settings import FrontendSettings
+
+    settings = FrontendSettings.from_env(Env({**stack.service_env("frontend"), "API_PAGE_SIZE": "2"}))
+    client = create_app(settings).test_client()
+    writer = stack.url("writer") + "/v1/todos"
+    tag = uuid.uuid4().hex[:8]
+    created = [
+        requests.post(writer, json={"name": f"page {tag} {n}"}, timeout=5).json()["todo"]["id"] for n in range(5)
+    ]
+    seen, url, answers = [], f"/api/todos?after={created[0] - 1}", 0
+    while url and answers < 50:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert len(response.get_json()) <= 2
+        seen += [todo["id"] for todo in response.get_json()]
+        link = response.headers.get("Link")
+        url = link[1 : link.index(">")].replace("http://localhost", "") if link else None
+        answers += 1
+    assert set(created) <= set(seen)
+    assert seen == sorted(seen)
+    assert answers >= 3
+    assert client.get("/api/todos?after=x").status_code == 400

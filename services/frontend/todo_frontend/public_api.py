@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from todo_common import errors
 from todo_common.errors import ApiError, error_response
 from todo_common.json_body import read_object
-from todo_common.validation import InvalidField, clean_completed, clean_name, clean_order, parse_id
+from todo_common.validation import MAX_ID, InvalidField, clean_completed, clean_name, clean_order, parse_id
 
 from .upstream import ReaderClient, UpstreamRejected, UpstreamUnavailable, WriterClient
 
@@ -24,6 +24,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+    "Access-Control-Expose-Headers": "Link, Location, X-Truncated",
     "Access-Control-Max-Age": "86400",
 }
 
@@ -111,11 +112,17 @@ def preflight(todo_id: str | None = None):
 
 @bp.get("/todos")
 def collection():
-    page = _reader().page(
-        status="all", after=0, limit=current_app.extensions["todo_settings"].api_page_size, min_lsn=_high_water().lsn
-    )
+    """The items in id order, a page at a time: clients of the spec read one array, and
+    a longer list continues at the ``Link: <...>; rel="next"`` URL (``?after=<id>``)."""
+    after = request.args.get("after", "0")
+    if not after.isascii() or not after.isdigit() or int(after) > MAX_ID:
+        raise ApiError(400, f"after must be a whole number from 0 to {MAX_ID}, got {after[:40]!r}")
+    limit = current_app.extensions["todo_settings"].api_page_size
+    page = _reader().page(status="all", after=int(after), limit=limit, min_lsn=_high_water().lsn)
     response = jsonify([_todo_out(todo) for todo in page["items"]])
     if page.get("next_after"):
+        next_url = url_for("public_api.collection", after=page["next_after"], _external=True)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
         response.headers["X-Truncated"] = "true"
     return response
 
