@@ -6,6 +6,9 @@ from __future__ import annotations
 # The original table's column is varchar(100); PostgreSQL counts characters, as does len().
 NAME_MAX_LENGTH = 100
 
+# The list's filters, in the reader's API and the pages' links.
+STATUSES = ("all", "active", "completed")
+
 # PostgreSQL bigint: ids outside this range can't exist, so they are a 404 or 400, not a 500.
 MAX_ID = 2**63 - 1
 MAX_ORDER = 2**31 - 1

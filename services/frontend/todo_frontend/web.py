@@ -9,15 +9,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
-from todo_common.validation import MAX_ID, InvalidField, parse_id
+from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_id
 
 from . import forms
 from .consistency import remember_write, session_lsn
 from .upstream import ReaderClient, UpstreamRejected, UpstreamUnavailable, WriterClient
 
 bp = Blueprint("web", __name__)
-
-STATUSES = ("all", "active", "completed")
 
 
 def _reader() -> ReaderClient:

@@ -10,10 +10,10 @@ from flask import Blueprint, Response, current_app, request
 
 from todo_common import lsn as lsn_util
 from todo_common.errors import ApiError
-from todo_common.validation import MAX_ID, InvalidField, parse_id
+from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_id
 
 from .consistency import ConsistentReader, ReplicaBehind
-from .queries import COUNTS_SQL, ONE_SQL, PAGE_SQL, STATUSES
+from .queries import COUNTS_SQL, ONE_SQL, PAGE_SQL
 
 bp = Blueprint("reader_api", __name__, url_prefix="/v1")
 

@@ -3,7 +3,7 @@ round trip and one string handed to the caller, with no per-row Python work."""
 
 from __future__ import annotations
 
-STATUSES = ("all", "active", "completed")
+from todo_common.validation import STATUSES
 
 # A todo as the API shows it; the page aggregates whole rows of this shape, which
 # PostgreSQL serialises faster than a json_build_object call per row.
