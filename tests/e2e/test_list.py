@@ -169,32 +169,50 @@ def test_counter_singular_and_plural(app: App, page, unique):
     expect(app.counter(page)).to_have_text("1 item left")
 
 
+PREVIOUS = "\u2039 Previous page"
+
+
 def test_pagination(app: App, page, unique):
-    """More items than a page (PAGE_SIZE, 100 by default) gives Next/First links."""
+    """More items than two pages (PAGE_SIZE, 100 by default): Next, Previous and First."""
     size = app.page_size
-    names = [f"page item {n:04d} {unique}" for n in range(size + 1)]
+    names = [f"page item {n:04d} {unique}" for n in range(2 * size + 1)]
     app.create(names)
+    pages = page.get_by_role("navigation", name="Pages")
     app.open(page)
     expect(page.locator("li.todo")).to_have_count(size)
-    expect(app.counter(page)).to_have_text(f"{size + 1} items left")
+    expect(app.counter(page)).to_have_text(f"{2 * size + 1} items left")
     expect(app.item(page, names[0])).to_have_count(1)
-    expect(app.item(page, names[-1])).to_have_count(0)
-    expect(page.get_by_role("link", name="« First page")).to_have_count(0)
+    expect(app.item(page, names[size])).to_have_count(0)
+    expect(pages.get_by_role("link", name=PREVIOUS)).to_have_count(0)
+    expect(pages.get_by_role("link", name="« First page")).to_have_count(0)
 
-    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Next page »").click()
+    pages.get_by_role("link", name="Next page »").click()
     expect(page).to_have_url(re.compile(r"[?&]after=\d+"))
+    expect(app.item(page, names[size])).to_have_count(1)
+    expect(pages.get_by_role("link", name="« First page")).to_have_count(0)  # Previous is the first page
+    pages.get_by_role("link", name="Next page »").click()
     expect(page.locator("li.todo")).to_have_count(1)
     expect(app.item(page, names[-1])).to_have_count(1)
-    expect(page.get_by_role("link", name="Next page »")).to_have_count(0)
+    expect(pages.get_by_role("link", name="Next page »")).to_have_count(0)
 
-    # A change on page 2 lands back on page 2.
+    # A change on the last page lands back on it.
     app.toggle(page, names[-1]).click()
     expect(app.item(page, names[-1])).to_have_class(re.compile(r"\bcompleted\b"))
     page.reload()
     expect(page).to_have_url(re.compile(r"[?&]after=\d+"))
     expect(app.item(page, names[-1])).to_have_class(re.compile(r"\bcompleted\b"))
 
-    page.get_by_role("link", name="« First page").click()
+    pages.get_by_role("link", name=PREVIOUS).click()
+    expect(page.locator("li.todo")).to_have_count(size)
+    expect(app.item(page, names[size])).to_have_count(1)
+    expect(app.item(page, names[2 * size - 1])).to_have_count(1)
+    pages.get_by_role("link", name=PREVIOUS).click()
+    expect(app.item(page, names[0])).to_have_count(1)
+    expect(pages.get_by_role("link", name=PREVIOUS)).to_have_count(0)
+
+    pages.get_by_role("link", name="Next page »").click()
+    pages.get_by_role("link", name="Next page »").click()
+    pages.get_by_role("link", name="« First page").click()
     expect(page.locator("li.todo")).to_have_count(size)
     expect(app.item(page, names[0])).to_have_count(1)
 

@@ -130,3 +130,27 @@ def test_reader_uses_replica_and_writer_uses_primary(stack, primary, replica):
     with replica.cursor() as cur:
         cur.execute("SELECT pg_is_in_recovery()")
         assert cur.fetchone()[0] is True
+
+
+def test_keyset_pages_walk_forward_and_back(stack, primary, replica):
+    """next_after and prev_after lead through the pages of a filter and back again."""
+    writer, reader = stack.url("writer") + "/v1/todos", stack.url("reader") + "/v1/todos"
+    tag = _name("keyset")
+    ids = [
+        requests.post(writer, json={"name": f"{tag} {n}", "completed": n % 2 == 0}, timeout=5).json()["todo"]["id"]
+        for n in range(7)
+    ]
+    done = [i for n, i in enumerate(ids) if n % 2 == 0]  # 4 completed among them
+    wait_replayed(primary, replica)
+
+    def page(after):
+        query = {"status": "completed", "limit": 2, "after": after}
+        return requests.get(reader, params=query, timeout=5).json()
+
+    first = page(done[0] - 1)
+    assert [t["id"] for t in first["items"]] == done[:2]
+    second = page(first["next_after"])
+    assert [t["id"] for t in second["items"]] == done[2:4]
+    back = page(second["prev_after"])
+    assert [t["id"] for t in back["items"]] == done[:2]
+    assert page(0)["prev_after"] is None

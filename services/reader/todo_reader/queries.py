@@ -24,7 +24,8 @@ _STATUS_FILTER = {
 
 # Keyset pagination: "id > after" walks the primary key (or the (completed, id)
 # index), so page 4,000 costs what page 1 costs. One row past the page says whether
-# there is a next one.
+# there is a next one; the page before is found by walking back from "after" (its
+# own "after" is the id just below it, or 0 for the first page).
 _PAGE = """
 WITH page AS (
     SELECT {columns} FROM todo_list
@@ -37,6 +38,10 @@ SELECT json_build_object(
     'next_after', (SELECT CASE WHEN count(*) > %(limit)s
                                THEN max(id) FILTER (WHERE id <> (SELECT max(id) FROM page)) END
                    FROM page),
+    'prev_after', CASE WHEN %(after)s > 0 THEN
+                      (SELECT CASE WHEN count(*) > %(limit)s THEN min(id) ELSE 0 END
+                       FROM (SELECT id FROM todo_list WHERE id <= %(after)s {filter}
+                             ORDER BY id DESC LIMIT %(limit)s + 1) back) END,
     'counts', {counts}
 )::text
 """
