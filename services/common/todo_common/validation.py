@@ -46,6 +46,13 @@ def clean_order(value) -> int | None:
     return value
 
 
+def parse_whole(name: str, text: str, minimum: int, maximum: int) -> int:
+    """A whole number from a query argument, within bounds, else InvalidField naming it."""
+    if not text.isascii() or not text.isdigit() or not (minimum <= int(text) <= maximum):
+        raise InvalidField(f"{name} must be a whole number from {minimum} to {maximum}, got {text[:40]!r}")
+    return int(text)
+
+
 def parse_id(text: str) -> int:
     """A to-do id from a URL segment: positive and within bigint, else InvalidField."""
     if not text.isascii() or not text.isdigit():

@@ -13,7 +13,15 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from todo_common import errors
 from todo_common.errors import ApiError, error_response
 from todo_common.json_body import read_object
-from todo_common.validation import MAX_ID, InvalidField, clean_completed, clean_name, clean_order, parse_id
+from todo_common.validation import (
+    MAX_ID,
+    InvalidField,
+    clean_completed,
+    clean_name,
+    clean_order,
+    parse_id,
+    parse_whole,
+)
 
 from .upstream import ReaderClient, UpstreamRejected, UpstreamUnavailable, WriterClient
 
@@ -114,11 +122,12 @@ def preflight(todo_id: str | None = None):
 def collection():
     """The items in id order, a page at a time: clients of the spec read one array, and
     a longer list continues at the ``Link: <...>; rel="next"`` URL (``?after=<id>``)."""
-    after = request.args.get("after", "0")
-    if not after.isascii() or not after.isdigit() or int(after) > MAX_ID:
-        raise ApiError(400, f"after must be a whole number from 0 to {MAX_ID}, got {after[:40]!r}")
+    try:
+        after = parse_whole("after", request.args.get("after", "0"), 0, MAX_ID)
+    except InvalidField as exc:
+        raise ApiError(400, str(exc)) from None
     limit = current_app.extensions["todo_settings"].api_page_size
-    page = _reader().page(status="all", after=int(after), limit=limit, min_lsn=_high_water().lsn)
+    page = _reader().page(status="all", after=after, limit=limit, min_lsn=_high_water().lsn)
     response = jsonify([_todo_out(todo) for todo in page["items"]])
     if page.get("next_after"):
         next_url = url_for("public_api.collection", after=page["next_after"], _external=True)

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
-from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_id
+from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_id, parse_whole
 
 from . import forms
 from .consistency import remember_write, session_lsn
@@ -31,8 +31,10 @@ def _view_args(args) -> tuple[str, int]:
     status = args.get("status", "all")
     if status not in STATUSES:
         status = "all"
-    after = args.get("after", "")
-    after = int(after) if after.isascii() and after.isdigit() and int(after) <= MAX_ID else 0
+    try:
+        after = parse_whole("after", args.get("after", "0"), 0, MAX_ID)
+    except InvalidField:
+        after = 0
     return status, after
 
 

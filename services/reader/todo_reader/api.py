@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, request
 
 from todo_common import lsn as lsn_util
 from todo_common.errors import ApiError
-from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_id
+from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_id, parse_whole
 
 from .consistency import ConsistentReader, ReplicaBehind
 from .queries import COUNTS_SQL, ONE_SQL, PAGE_SQL
@@ -35,9 +35,10 @@ def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     text = request.args.get(name)
     if text is None or text == "":
         return default
-    if not text.isascii() or not text.isdigit() or not (minimum <= int(text) <= maximum):
-        raise ApiError(400, f"{name} must be a whole number from {minimum} to {maximum}, got {text[:40]!r}")
-    return int(text)
+    try:
+        return parse_whole(name, text, minimum, maximum)
+    except InvalidField as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def _json_text(query: str, params: dict):
