@@ -11,6 +11,10 @@ import urllib3
 
 from todo_common.lsn import COMMIT_LSN_HEADER, MIN_LSN_HEADER
 
+# Reads may be retried once on a dropped keep-alive connection; writes never, as the
+# first attempt may have been applied. Built once: urllib3 copies it to count attempts.
+_READ_RETRIES = urllib3.Retry(total=1, connect=1, read=0, status=0, allowed_methods={"GET"}, raise_on_status=False)
+
 
 class UpstreamUnavailable(Exception):
     """The service could not be reached or answered 5xx; ``status`` is what to tell the browser."""
@@ -72,16 +76,13 @@ class Upstream:
         if body is not None:
             payload = json.dumps(body).encode()
             all_headers["Content-Type"] = "application/json"
-        # Reads may be retried once on a dropped keep-alive connection; writes never,
-        # as the first attempt may have been applied.
-        retries = urllib3.Retry(total=1, connect=1, read=0, status=0, allowed_methods={"GET"}, raise_on_status=False)
         try:
             response = self._pool.urlopen(
                 method,
                 url,
                 body=payload,
                 headers=all_headers,
-                retries=retries if method == "GET" else False,
+                retries=_READ_RETRIES if method == "GET" else False,
             )
         except urllib3.exceptions.TimeoutError:
             raise UpstreamUnavailable(self.name, "did not answer in time", 504) from None
