@@ -68,23 +68,23 @@ def javascript(request) -> bool:
     return request.param
 
 
-@pytest.fixture
-def page(browser, javascript):
-    """A page in a fresh context (own cookies, so its own session), JavaScript on or off."""
+def _fresh_page(browser, javascript: bool):
+    """A page in a fresh context (own cookies, so its own session); closed afterwards."""
     context = _context(browser, javascript=javascript)
     context.set_default_timeout(TIMEOUT * 1000)
-    page = context.new_page()
-    yield page
+    yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def page(browser, javascript):
+    """JavaScript on or off, as the test is parametrized."""
+    yield from _fresh_page(browser, javascript)
 
 
 @pytest.fixture
 def js_page(browser):
-    context = _context(browser, javascript=True)
-    context.set_default_timeout(TIMEOUT * 1000)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _fresh_page(browser, True)
 
 
 @pytest.fixture
