@@ -1,12 +1,24 @@
-"""A small blocking psycopg2 connection pool that survives database restarts.
+"""A small blocking psycopg2 connection pool that survives database restarts, and the
+two errors the database layer raises. Nothing here knows about HTTP: the web layer
+(``errors.py``) turns these errors into answers.
 
-Why not ``psycopg2.pool``: its pools raise ``PoolError`` instead of waiting when all
-connections are busy, and hand out connections the server has already closed. This
-pool waits (bounded) for a free connection, and before lending an idle connection
-checks its socket (no round trip) so one the server closed - a restart, a failover,
-an idle timeout - is replaced instead of failing the request ("server closed the
-connection unexpectedly"). A unit of work that still loses its connection is retried
-once on a new one when it is safe to repeat.
+The pool waits (bounded) for a free connection, opens connections lazily (nothing at
+import or start), and before lending an idle connection checks its socket (one
+poll(2), no round trip), so one the server closed - a restart, a failover, an idle
+timeout, ``pg_terminate_backend`` - is replaced instead of failing the request
+("server closed the connection unexpectedly"). A unit of work that still loses its
+connection is retried once on a new one when it is safe to repeat.
+
+Why not ``psycopg2.pool.ThreadedConnectionPool`` behind a semaphore: it opens
+``minconn`` connections in its constructor (I/O when the app is built), keeps at most
+``minconn`` idle connections and closes the rest on return (so a full pool must be
+opened up front), raises ``PoolError`` instead of waiting, hands out dead
+connections, and drops idle connections after a restart only through ``closeall()``,
+which also closes connections other threads are using and ends the pool for good.
+Wrapping it would take a lock for lazy creation, a semaphore, the same socket check
+and a rebuild after a restart: more code than the queue and semaphore below (tested
+against a real server in ``tests/integration/test_pool.py``). psycopg 3's
+``psycopg_pool`` does all of this, and is the replacement if the driver moves to it.
 
 Connections are in autocommit mode: a single statement is its own transaction (one
 round trip instead of BEGIN/statement/COMMIT), and code that needs a multi-statement
@@ -27,12 +39,20 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
-from .errors import DatabaseUnavailable, SchemaNotReady
 from .settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL could not be reached, or no connection was free in time."""
+
+
+class SchemaNotReady(DatabaseUnavailable):
+    """The app's tables are not there yet: migrations have not run (first install)."""
+
 
 # Errors that mean "this connection is unusable", as opposed to a bad statement.
 CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
@@ -73,13 +93,6 @@ class Database:
         self.checkout_timeout = checkout_timeout
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(settings.pool_size)
-        self._lock = threading.Lock()
-        self._opened = 0
-
-    @property
-    def connections_opened(self) -> int:
-        """How many connections this pool has opened in its life (a churn gauge)."""
-        return self._opened
 
     def _connect(self):
         try:
@@ -87,8 +100,6 @@ class Database:
         except psycopg2.OperationalError as exc:
             raise DatabaseUnavailable(f"cannot connect to {self.settings.describe()}: {_first_line(exc)}") from exc
         conn.autocommit = True
-        with self._lock:
-            self._opened += 1
         return conn
 
     def _idle_connection(self):
@@ -146,10 +157,6 @@ class Database:
                     raise DatabaseUnavailable(f"{self.settings.describe()}: {_first_line(exc)}") from exc
                 log.warning("database connection lost, retrying on a new one: %s", _first_line(exc))
         raise AssertionError("unreachable")
-
-    def ping(self) -> None:
-        """Raise DatabaseUnavailable unless the server answers a trivial query."""
-        self.run(lambda cur: cur.execute("SELECT 1"))
 
     def close(self) -> None:
         """Close the idle connections (borrowed ones close when returned broken)."""

@@ -1,4 +1,11 @@
-"""JSON error answers for the reader and writer APIs: ``{"error": "..."}``, never a trace."""
+"""JSON error answers, ``{"error": "..."}``, never a trace: for the reader's and the
+writer's whole apps and for the frontend's public API blueprint.
+
+``ApiError`` carries a status and a message meant for the caller; HTTP errors
+(404, 405, 413, ...) keep their status; anything unexpected is a logged 500. The
+reader and the writer also map the database layer's errors to a 503 with
+``Retry-After`` (``init_database_errors``).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,6 @@ from flask import Blueprint, Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
-
-
-class DatabaseUnavailable(Exception):
-    """PostgreSQL could not be reached, or no connection was free in time."""
-
-
-class SchemaNotReady(DatabaseUnavailable):
-    """The app's tables are not there yet: migrations have not run (first install)."""
 
 
 class ApiError(Exception):
@@ -51,6 +50,20 @@ def init_app(app: Flask | Blueprint) -> None:
                 response.headers[name] = value
         return response
 
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal error")
+
+
+def init_database_errors(app: Flask) -> None:
+    """Answer the database layer's errors with 503 and ``Retry-After`` (reader, writer).
+
+    ``db`` is imported here rather than at the top: the frontend uses this module too
+    and its image has no PostgreSQL driver.
+    """
+    from .db import DatabaseUnavailable, SchemaNotReady
+
     @app.errorhandler(DatabaseUnavailable)
     def _database_unavailable(exc: DatabaseUnavailable):
         log.warning("database unavailable: %s", exc)
@@ -61,8 +74,3 @@ def init_app(app: Flask | Blueprint) -> None:
                 {"Retry-After": "5"},
             )
         return error_response(503, "the database is unavailable, try again shortly", {"Retry-After": "1"})
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        log.exception("unhandled error")
-        return error_response(500, "internal error")

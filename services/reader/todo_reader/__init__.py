@@ -51,6 +51,7 @@ def create_app(settings: ReaderSettings | None = None) -> Flask:
         }
 
     errors.init_app(app)
+    errors.init_database_errors(app)
     health.init_app(app, readiness)
     metrics.init_app(app, "reader")
     app.register_blueprint(api.bp)

@@ -29,6 +29,7 @@ def create_app(settings: WriterSettings | None = None) -> Flask:
         return {"database": settings.database.describe(), "pending_migrations": migrate.pending(db)}
 
     errors.init_app(app)
+    errors.init_database_errors(app)
     health.init_app(app, readiness)
     metrics.init_app(app, "writer")
     migrate.init_app(app)
