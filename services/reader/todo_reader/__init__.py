@@ -9,9 +9,8 @@ from todo_common import errors, health, logs, metrics
 from todo_common.db import Database
 from todo_common.settings import load as load_settings
 
-from . import api
-from .consistency import ConsistentReader
-from .queries import REPLICATION_STATUS_SQL
+from . import api, store
+from .lsn_wait import ConsistentReader
 from .settings import ReaderSettings
 
 REPLAY_LAG_BYTES = Gauge(
@@ -31,22 +30,13 @@ def create_app(settings: ReaderSettings | None = None) -> Flask:
     app.extensions["todo_reader"] = ConsistentReader(replica, fallback, settings.lsn_wait_timeout)
 
     def readiness() -> dict:
-        def status(cur):
-            cur.execute(REPLICATION_STATUS_SQL)
-            return cur.fetchone()
-
         # A missing schema is reported, not a reason to be unready (see the writer's readiness).
-        in_recovery, replay_lsn, lag_bytes, lag_seconds, migrated = replica.run(status)
-        if lag_bytes is not None:
-            REPLAY_LAG_BYTES.set(float(lag_bytes))
+        status = store.replication_status(replica)
+        if status["replay_lag_bytes"] is not None:
+            REPLAY_LAG_BYTES.set(float(status["replay_lag_bytes"]))
         return {
             "database": settings.database.describe(),
-            "schema_ready": migrated,
-            "in_recovery": in_recovery,
-            "replay_lsn": replay_lsn,
-            "replay_lag_bytes": None if lag_bytes is None else int(lag_bytes),
-            # Time since the last replayed commit: grows while the primary is idle too.
-            "seconds_since_last_replayed_commit": None if lag_seconds is None else round(float(lag_seconds), 3),
+            **status,
             "fallback": settings.fallback_database.describe() if settings.fallback_database else None,
         }
 

@@ -1,7 +1,9 @@
 """The reader's JSON API: list (keyset pages, by status), one item, counts.
 
 Every endpoint accepts ``X-Min-LSN`` (or ``?min_lsn=``) and then answers only with
-data that includes that write; ``X-Served-By`` says which server answered.
+data that includes that write; ``X-Served-By`` says which server answered. The SQL
+and its running live in ``store.py``; this module reads the request and shapes the
+answer.
 """
 
 from __future__ import annotations
@@ -9,11 +11,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from todo_common import lsn as lsn_util
-from todo_common.errors import ApiError
+from todo_common.errors import ApiError, error_response
 from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_id, parse_whole
 
-from .consistency import ConsistentReader, ReplicaBehind
-from .queries import COUNTS_SQL, ONE_SQL, PAGE_SQL
+from . import store
+from .lsn_wait import ConsistentReader, ReplicaBehind
 
 bp = Blueprint("reader_api", __name__, url_prefix="/v1")
 
@@ -41,28 +43,20 @@ def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
         raise ApiError(400, str(exc)) from None
 
 
-def _json_text(query: str, params: dict):
-    def run(cur):
-        cur.execute(query, params)
-        row = cur.fetchone()
-        return None if row is None else row[0]
-
-    try:
-        body, served_by = _reader().read(run, _min_lsn())
-    except ReplicaBehind:
-        timeout_ms = current_app.extensions["todo_settings"].lsn_wait_timeout_ms
-        raise ApiError(
-            503,
-            f"the replica has not caught up with your latest change after {timeout_ms} ms; try again in a moment",
-            headers={"Retry-After": "1"},
-        ) from None
-    return body, served_by
-
-
 def _respond(body: str, served_by: str) -> Response:
     response = Response(body, mimetype="application/json")
     response.headers["X-Served-By"] = served_by
     return response
+
+
+@bp.errorhandler(ReplicaBehind)
+def _replica_behind(exc: ReplicaBehind):
+    timeout_ms = current_app.extensions["todo_settings"].lsn_wait_timeout_ms
+    return error_response(
+        503,
+        f"the replica has not caught up with your latest change after {timeout_ms} ms; try again in a moment",
+        {"Retry-After": "1"},
+    )
 
 
 @bp.get("/todos")
@@ -73,8 +67,7 @@ def list_todos():
     max_page = current_app.extensions["todo_settings"].max_page_size
     limit = _int_arg("limit", min(100, max_page), 1, max_page)
     after = _int_arg("after", 0, 0, MAX_ID)
-    body, served_by = _json_text(PAGE_SQL[status], {"after": after, "limit": limit})
-    return _respond(body, served_by)
+    return _respond(*store.page(_reader(), status, after=after, limit=limit, min_lsn=_min_lsn()))
 
 
 @bp.get("/todos/<todo_id>")
@@ -83,7 +76,7 @@ def get_todo(todo_id: str):
         ident = parse_id(todo_id)
     except InvalidField as exc:
         raise ApiError(400, str(exc)) from None
-    body, served_by = _json_text(ONE_SQL, {"id": ident})
+    body, served_by = store.one(_reader(), ident, min_lsn=_min_lsn())
     if body is None:
         raise ApiError(404, f"todo {ident} not found")
     return _respond(body, served_by)
@@ -91,5 +84,4 @@ def get_todo(todo_id: str):
 
 @bp.get("/counts")
 def counts():
-    body, served_by = _json_text(COUNTS_SQL, {})
-    return _respond(body, served_by)
+    return _respond(*store.counts(_reader(), min_lsn=_min_lsn()))

@@ -27,6 +27,18 @@ LOCK_ID = 0x746F646F
 
 _FILENAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
+LOCK_TIMEOUT_SQL = "SET lock_timeout = '60s'"
+LOCK_SQL = "SELECT pg_advisory_lock(%(id)s)"
+UNLOCK_SQL = "SELECT pg_advisory_unlock(%(id)s)"
+CREATE_TABLE_SQL = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version text PRIMARY KEY,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now())"""
+TABLE_EXISTS_SQL = "SELECT to_regclass('schema_migrations') IS NOT NULL"
+APPLIED_SQL = "SELECT version, name, checksum FROM schema_migrations"
+RECORD_SQL = "INSERT INTO schema_migrations (version, name, checksum) VALUES (%(version)s, %(name)s, %(checksum)s)"
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -56,17 +68,11 @@ def migrate(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied (empty if up to date)."""
 
     def work(cur) -> list[str]:
-        cur.execute("SET lock_timeout = '60s'")
-        cur.execute("SELECT pg_advisory_lock(%s)", (LOCK_ID,))
+        cur.execute(LOCK_TIMEOUT_SQL)
+        cur.execute(LOCK_SQL, {"id": LOCK_ID})
         try:
-            cur.execute(
-                """CREATE TABLE IF NOT EXISTS schema_migrations (
-                       version text PRIMARY KEY,
-                       name text NOT NULL,
-                       checksum text NOT NULL,
-                       applied_at timestamptz NOT NULL DEFAULT now())"""
-            )
-            cur.execute("SELECT version, name, checksum FROM schema_migrations")
+            cur.execute(CREATE_TABLE_SQL)
+            cur.execute(APPLIED_SQL)
             applied = {version: (name, checksum) for version, name, checksum in cur.fetchall()}
             done = []
             for migration in available():
@@ -81,14 +87,14 @@ def migrate(db: Database) -> list[str]:
                 with transaction(cur):
                     cur.execute(migration.sql)
                     cur.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                        (migration.version, migration.name, migration.checksum),
+                        RECORD_SQL,
+                        {"version": migration.version, "name": migration.name, "checksum": migration.checksum},
                     )
                 done.append(migration.name)
             return done
         finally:
             if not cur.connection.closed:
-                cur.execute("SELECT pg_advisory_unlock(%s)", (LOCK_ID,))
+                cur.execute(UNLOCK_SQL, {"id": LOCK_ID})
 
     return db.run(work, retry=False)
 
@@ -97,10 +103,10 @@ def pending(db: Database) -> list[str]:
     """Names of migrations not yet applied (all of them on an empty database)."""
 
     def work(cur) -> list[str]:
-        cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        cur.execute(TABLE_EXISTS_SQL)
         if not cur.fetchone()[0]:
             return [m.name for m in available()]
-        cur.execute("SELECT version FROM schema_migrations")
+        cur.execute(APPLIED_SQL)
         applied = {row[0] for row in cur.fetchall()}
         return [m.name for m in available() if m.version not in applied]
 

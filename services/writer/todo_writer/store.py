@@ -1,5 +1,8 @@
-"""The writer's SQL. Every function returns the primary's WAL position after its
-change committed, which the reader waits for to give read-your-writes."""
+"""The writer's SQL, one constant per statement, and the functions the API calls.
+
+Every function returns the primary's WAL position after its change committed, which
+the reader waits for to give read-your-writes.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,46 @@ import json
 
 from todo_common.db import Database, transaction
 
-COLUMNS = "id, name, completed, position"
+# A todo as the API shows it: the column is ``position``, the field ``order``.
+_RETURNING = "RETURNING id, name, completed, position"
+
+INSERT_SQL = (
+    f"INSERT INTO todo_list (name, completed, position) VALUES (%(name)s, %(completed)s, %(order)s) {_RETURNING}"
+)
+
+# One statement for any subset of the fields: each set_* flag says whether its field
+# changes. (A row update writes the whole row whichever columns are named.)
+UPDATE_SQL = f"""
+UPDATE todo_list SET
+    name = CASE WHEN %(set_name)s THEN %(name)s ELSE name END,
+    completed = CASE WHEN %(set_completed)s THEN %(completed)s ELSE completed END,
+    position = CASE WHEN %(set_order)s THEN %(order)s ELSE position END
+WHERE id = %(id)s {_RETURNING}
+"""
+
+DELETE_SQL = "DELETE FROM todo_list WHERE id = %(id)s"
+DELETE_ALL_SQL = "DELETE FROM todo_list"
+DELETE_COMPLETED_SQL = "DELETE FROM todo_list WHERE completed"
+SET_ALL_COMPLETED_SQL = "UPDATE todo_list SET completed = %(completed)s WHERE completed <> %(completed)s"
 
 # After an autocommit statement returns, its commit record is in the WAL below this.
-CURRENT_LSN = "SELECT pg_current_wal_lsn()::text"
+CURRENT_LSN_SQL = "SELECT pg_current_wal_lsn()::text"
+
+# Idempotency keys: an expired key is forgotten before it is claimed again; the
+# claim's row lock makes a concurrent request with the same key wait for the first.
+EXPIRE_KEY_SQL = (
+    "DELETE FROM idempotency_keys WHERE key = %(key)s AND created_at < now() - make_interval(hours => %(ttl)s)"
+)
+CLAIM_KEY_SQL = (
+    "INSERT INTO idempotency_keys (key, request_hash, response) VALUES (%(key)s, %(hash)s, '{}')"
+    " ON CONFLICT (key) DO NOTHING RETURNING key"
+)
+CLAIMED_KEY_SQL = "SELECT request_hash, response FROM idempotency_keys WHERE key = %(key)s"
+SAVE_RESPONSE_SQL = "UPDATE idempotency_keys SET response = %(response)s WHERE key = %(key)s"
+PURGE_KEYS_SQL = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => %(ttl)s)"
+
+# The fields a change may name (the API's names), each with its set_* flag in UPDATE_SQL.
+FIELDS = ("name", "completed", "order")
 
 
 class NotFound(LookupError):
@@ -28,17 +67,18 @@ def _todo(row) -> dict:
 
 
 def _lsn(cur) -> str:
-    cur.execute(CURRENT_LSN)
+    cur.execute(CURRENT_LSN_SQL)
     return cur.fetchone()[0]
+
+
+def _insert(cur, name: str, completed: bool, order: int | None) -> dict:
+    cur.execute(INSERT_SQL, {"name": name, "completed": completed, "order": order})
+    return _todo(cur.fetchone())
 
 
 def create(db: Database, name: str, completed: bool, order: int | None) -> tuple[dict, str]:
     def work(cur):
-        cur.execute(
-            f"INSERT INTO todo_list (name, completed, position) VALUES (%s, %s, %s) RETURNING {COLUMNS}",
-            (name, completed, order),
-        )
-        todo = _todo(cur.fetchone())
+        todo = _insert(cur, name, completed, order)
         return todo, _lsn(cur)
 
     # A lost reply may hide a committed INSERT: never repeat it blindly.
@@ -54,28 +94,17 @@ def create_idempotent(
 
     def work(cur):
         with transaction(cur):
-            cur.execute(
-                "DELETE FROM idempotency_keys WHERE key = %s AND created_at < now() - make_interval(hours => %s)",
-                (key, ttl_hours),
-            )
-            cur.execute(
-                "INSERT INTO idempotency_keys (key, request_hash, response) VALUES (%s, %s, '{}')"
-                " ON CONFLICT (key) DO NOTHING RETURNING key",
-                (key, request_hash),
-            )
+            cur.execute(EXPIRE_KEY_SQL, {"key": key, "ttl": ttl_hours})
+            cur.execute(CLAIM_KEY_SQL, {"key": key, "hash": request_hash})
             if cur.fetchone() is None:
-                cur.execute("SELECT request_hash, response FROM idempotency_keys WHERE key = %s", (key,))
+                cur.execute(CLAIMED_KEY_SQL, {"key": key})
                 stored_hash, response = cur.fetchone()
                 if stored_hash != request_hash:
                     raise KeyReused(key)
                 replay = (response, True)
             else:
-                cur.execute(
-                    f"INSERT INTO todo_list (name, completed, position) VALUES (%s, %s, %s) RETURNING {COLUMNS}",
-                    (name, completed, order),
-                )
-                todo = _todo(cur.fetchone())
-                cur.execute("UPDATE idempotency_keys SET response = %s WHERE key = %s", (json.dumps(todo), key))
+                todo = _insert(cur, name, completed, order)
+                cur.execute(SAVE_RESPONSE_SQL, {"response": json.dumps(todo), "key": key})
                 replay = (todo, False)
         todo, replayed = replay
         return todo, _lsn(cur), replayed
@@ -85,16 +114,17 @@ def create_idempotent(
 
 
 def update(db: Database, todo_id: int, changes: dict) -> tuple[dict, str]:
-    """Apply ``changes`` (keys among name, completed, order) to one item."""
-    column_of = {"name": "name", "completed": "completed", "order": "position"}
-    assignments = ", ".join(f"{column_of[field]} = %s" for field in changes)
-    values = [changes[field] for field in changes]
+    """Apply ``changes`` (keys among name, completed, order; at least one) to one item."""
+    unknown = set(changes) - set(FIELDS)
+    if not changes or unknown:
+        raise ValueError(f"changes must name some of {', '.join(FIELDS)}, got {sorted(changes)}")
+    params = {"id": todo_id}
+    for field in FIELDS:
+        params[f"set_{field}"] = field in changes
+        params[field] = changes.get(field)
 
     def work(cur):
-        if assignments:
-            cur.execute(f"UPDATE todo_list SET {assignments} WHERE id = %s RETURNING {COLUMNS}", (*values, todo_id))
-        else:
-            cur.execute(f"SELECT {COLUMNS} FROM todo_list WHERE id = %s", (todo_id,))
+        cur.execute(UPDATE_SQL, params)
         row = cur.fetchone()
         if row is None:
             raise NotFound(todo_id)
@@ -105,7 +135,7 @@ def update(db: Database, todo_id: int, changes: dict) -> tuple[dict, str]:
 
 def delete(db: Database, todo_id: int) -> str:
     def work(cur):
-        cur.execute("DELETE FROM todo_list WHERE id = %s", (todo_id,))
+        cur.execute(DELETE_SQL, {"id": todo_id})
         if cur.rowcount == 0:
             raise NotFound(todo_id)
         return _lsn(cur)
@@ -115,7 +145,7 @@ def delete(db: Database, todo_id: int) -> str:
 
 def delete_all(db: Database, *, completed_only: bool) -> tuple[int, str]:
     def work(cur):
-        cur.execute("DELETE FROM todo_list WHERE completed" if completed_only else "DELETE FROM todo_list")
+        cur.execute(DELETE_COMPLETED_SQL if completed_only else DELETE_ALL_SQL)
         return cur.rowcount, _lsn(cur)
 
     return db.run(work)
@@ -123,7 +153,7 @@ def delete_all(db: Database, *, completed_only: bool) -> tuple[int, str]:
 
 def set_all_completed(db: Database, completed: bool) -> tuple[int, str]:
     def work(cur):
-        cur.execute("UPDATE todo_list SET completed = %s WHERE completed <> %s", (completed, completed))
+        cur.execute(SET_ALL_COMPLETED_SQL, {"completed": completed})
         return cur.rowcount, _lsn(cur)
 
     return db.run(work)
@@ -131,7 +161,7 @@ def set_all_completed(db: Database, completed: bool) -> tuple[int, str]:
 
 def purge_idempotency_keys(db: Database, ttl_hours: int) -> int:
     def work(cur):
-        cur.execute("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => %s)", (ttl_hours,))
+        cur.execute(PURGE_KEYS_SQL, {"ttl": ttl_hours})
         return cur.rowcount
 
     return db.run(work)

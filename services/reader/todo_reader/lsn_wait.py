@@ -17,7 +17,7 @@ from prometheus_client import Counter, Histogram
 
 from todo_common.db import Database, DatabaseUnavailable
 
-from .queries import CAUGHT_UP_SQL
+from . import store
 
 T = TypeVar("T")
 
@@ -53,8 +53,7 @@ def wait_for_lsn(cur, lsn: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     delay = _FIRST_DELAY
     while True:
-        cur.execute(CAUGHT_UP_SQL, {"lsn": lsn})
-        if cur.fetchone()[0]:
+        if store.caught_up(cur, lsn):
             return True
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -72,7 +71,9 @@ class ConsistentReader:
         self.timeout = timeout
 
     def read(self, query: Callable[..., T], min_lsn: str | None) -> tuple[T, str]:
-        """Run ``query(cur)``; return (result, "replica" | "primary")."""
+        """Run ``query(cur)`` once the replica has replayed ``min_lsn`` (or on the
+        fallback if it does not in time); return (result, "replica" | "primary").
+        Raises ReplicaBehind when it does not and there is no fallback."""
         if min_lsn is None:
             return self.replica.run(query), "replica"
 
