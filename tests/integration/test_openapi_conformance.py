@@ -120,7 +120,7 @@ def test_writer_create_update_delete(stack, writer_doc):
         gone = requests.request(method, f"{base}/v1/todos/{todo_id}", json={"completed": False}, timeout=TIMEOUT)
         assert writer_doc.check(path, method, gone).status_code == 404
         bad = requests.request(method, f"{base}/v1/todos/abc", json={"completed": False}, timeout=TIMEOUT)
-        assert writer_doc.check(path, method, bad).status_code == 400
+        assert writer_doc.check(path, method, bad).status_code == 404
 
 
 def test_writer_idempotent_create(stack, writer_doc):
@@ -221,8 +221,7 @@ def test_reader_falls_back_to_primary_for_an_lsn_far_ahead(stack, reader_doc):
         pytest.param("/v1/todos", "/v1/todos", {"after": "-1"}, {}, id="negative after"),
         pytest.param("/v1/todos", "/v1/todos", {}, {"X-Min-LSN": "banana"}, id="bad min lsn header"),
         pytest.param("/v1/counts", "/v1/counts", {"min_lsn": "1/2/3"}, {}, id="bad min lsn query"),
-        pytest.param("/v1/todos/abc", "/v1/todos/{todo_id}", {}, {}, id="id not a number"),
-        pytest.param("/v1/todos/0", "/v1/todos/{todo_id}", {}, {}, id="id zero"),
+        pytest.param("/v1/todos/1", "/v1/todos/{todo_id}", {}, {"X-Min-LSN": "0/Z"}, id="bad min lsn on an item"),
     ],
 )
 def test_reader_bad_requests(stack, reader_doc, path, doc_path, params, headers):
@@ -230,8 +229,9 @@ def test_reader_bad_requests(stack, reader_doc, path, doc_path, params, headers)
     assert reader_doc.check(doc_path, "get", response).status_code == 400
 
 
-def test_reader_not_found(stack, reader_doc):
-    response = requests.get(stack.url("reader") + "/v1/todos/9223372036854775807", timeout=TIMEOUT)
+@pytest.mark.parametrize("todo_id", ["9223372036854775807", "abc", "0", "9223372036854775808"])
+def test_reader_not_found(stack, reader_doc, todo_id):
+    response = requests.get(f"{stack.url('reader')}/v1/todos/{todo_id}", timeout=TIMEOUT)
     assert reader_doc.check("/v1/todos/{todo_id}", "get", response).status_code == 404
 
 
@@ -277,6 +277,8 @@ def test_public_api_item_lifecycle(stack, public_doc):
         assert public_doc.check(item, method, gone).status_code == 404
         odd = requests.request(method, f"{api}/not-a-number", json={"completed": False}, timeout=TIMEOUT)
         assert public_doc.check(item, method, odd).status_code == 404
+    odd_preflight = requests.options(f"{api}/not-a-number", timeout=TIMEOUT)
+    assert public_doc.check(item, "options", odd_preflight).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 import pytest
 
-from todo_common.validation import InvalidField, clean_completed, clean_name, clean_order, parse_id
+from todo_common.validation import InvalidField, clean_completed, clean_name, clean_order, parse_whole
 
 
 @pytest.mark.parametrize(("value", "expected"), [("  milk ", "milk"), ("é" * 100, "é" * 100), ("<b>", "<b>")])
@@ -29,12 +29,12 @@ def test_clean_order_bounds():
             clean_order(value)
 
 
-@pytest.mark.parametrize("text", ["0", "-1", "abc", "1.0", "\uff11", str(2**63), ""])
-def test_parse_id_rejects(text):
-    with pytest.raises(InvalidField):
-        parse_id(text)
+@pytest.mark.parametrize("text", ["", "-1", "abc", "1.0", "\uff11", "11", " 1"])
+def test_parse_whole_rejects(text):
+    with pytest.raises(InvalidField, match="after must be a whole number from 0 to 10"):
+        parse_whole("after", text, 0, 10)
 
 
-def test_parse_id_accepts_bigint_range():
-    assert parse_id("1") == 1
-    assert parse_id(str(2**63 - 1)) == 2**63 - 1
+def test_parse_whole_accepts_the_bounds():
+    assert parse_whole("after", "0", 0, 10) == 0
+    assert parse_whole("after", "10", 0, 10) == 10

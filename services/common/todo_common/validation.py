@@ -9,7 +9,8 @@ NAME_MAX_LENGTH = 100
 # The list's filters, in the reader's API and the pages' links.
 STATUSES = ("all", "active", "completed")
 
-# PostgreSQL bigint: ids outside this range can't exist, so they are a 404 or 400, not a 500.
+# PostgreSQL bigint: ids outside this range can't exist, so in a path they are a 404
+# (routing.py) and as a query argument a 400, never a 500.
 MAX_ID = 2**63 - 1
 MAX_ORDER = 2**31 - 1
 
@@ -51,13 +52,3 @@ def parse_whole(name: str, text: str, minimum: int, maximum: int) -> int:
     if not text.isascii() or not text.isdigit() or not (minimum <= int(text) <= maximum):
         raise InvalidField(f"{name} must be a whole number from {minimum} to {maximum}, got {text[:40]!r}")
     return int(text)
-
-
-def parse_id(text: str) -> int:
-    """A to-do id from a URL segment: positive and within bigint, else InvalidField."""
-    if not text.isascii() or not text.isdigit():
-        raise InvalidField(f"the id must be a positive whole number, got {text[:40]!r}")
-    number = int(text)
-    if number < 1 or number > MAX_ID:
-        raise InvalidField(f"the id must be between 1 and {MAX_ID}")
-    return number

@@ -8,7 +8,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from todo_common import health, logs, metrics
+from todo_common import health, logs, metrics, routing
 from todo_common.errors import error_response
 from todo_common.settings import load as load_settings
 
@@ -53,6 +53,7 @@ def create_app(settings: FrontendSettings | None = None) -> Flask:
         return {"reader": settings.reader_url, "writer": settings.writer_url}
 
     csrf = CSRFProtect()
+    routing.init_app(app)
     health.init_app(app, readiness)
     metrics.init_app(app, "frontend")
     web.init_app(app, csrf)

@@ -19,7 +19,6 @@ from todo_common.validation import (
     clean_completed,
     clean_name,
     clean_order,
-    parse_id,
     parse_whole,
 )
 
@@ -55,15 +54,8 @@ def _todo_out(todo: dict) -> dict:
         "title": todo["name"],
         "completed": todo["completed"],
         "order": todo["order"],
-        "url": url_for("public_api.one", todo_id=str(todo["id"]), _external=True),
+        "url": url_for("public_api.one", todo_id=todo["id"], _external=True),
     }
-
-
-def _todo_id(text: str) -> int:
-    try:
-        return parse_id(text)
-    except InvalidField as exc:
-        raise ApiError(404, f"no todo at this url ({exc})") from None
 
 
 def _fields(data: dict, *, require_title: bool) -> dict:
@@ -113,8 +105,8 @@ def _rejected(exc: UpstreamRejected):
 
 
 @bp.route("/todos", methods=["OPTIONS"])
-@bp.route("/todos/<todo_id>", methods=["OPTIONS"])
-def preflight(todo_id: str | None = None):
+@bp.route("/todos/<todo_id:todo_id>", methods=["OPTIONS"])
+def preflight(todo_id: int | None = None):
     return Response(status=204)
 
 
@@ -155,24 +147,23 @@ def delete_all():
     return Response(status=204)
 
 
-@bp.get("/todos/<todo_id>")
-def one(todo_id: str):
-    return jsonify(_todo_out(_reader().get(_todo_id(todo_id), min_lsn=_high_water().lsn)))
+@bp.get("/todos/<todo_id:todo_id>")
+def one(todo_id: int):
+    return jsonify(_todo_out(_reader().get(todo_id, min_lsn=_high_water().lsn)))
 
 
-@bp.patch("/todos/<todo_id>")
-def update(todo_id: str):
-    ident = _todo_id(todo_id)
+@bp.patch("/todos/<todo_id:todo_id>")
+def update(todo_id: int):
     fields = _fields(read_object(request), require_title=False)
     if not fields:
         return one(todo_id)
-    body, lsn = _writer().update(ident, fields)
-    return jsonify(_todo_out(_acknowledged(lsn, ident) or body["todo"]))
+    body, lsn = _writer().update(todo_id, fields)
+    return jsonify(_todo_out(_acknowledged(lsn, todo_id) or body["todo"]))
 
 
-@bp.delete("/todos/<todo_id>")
-def delete(todo_id: str):
-    _, lsn = _writer().delete(_todo_id(todo_id))
+@bp.delete("/todos/<todo_id:todo_id>")
+def delete(todo_id: int):
+    _, lsn = _writer().delete(todo_id)
     _acknowledged(lsn)
     return Response(status=204)
 

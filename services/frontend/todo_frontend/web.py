@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
-from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_id, parse_whole
+from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_whole
 
 from . import forms
 from .consistency import remember_write, session_lsn
@@ -108,9 +108,8 @@ def _reshow(message: str, http_status: int):
     text = request.form.get("name", "") if request.mimetype == "application/x-www-form-urlencoded" else ""
     if request.endpoint == "web.rename":
         try:
-            todo_id = parse_id(request.view_args.get("todo_id", ""))
-            return render_edit(todo_id, draft=text, error=message, http_status=http_status)
-        except (InvalidField, UpstreamRejected, UpstreamUnavailable):
+            return render_edit(request.view_args["todo_id"], draft=text, error=message, http_status=http_status)
+        except (UpstreamRejected, UpstreamUnavailable):
             pass  # no such item, or it can't be read: fall back to the list
     status, after = _referrer_view()
     draft_name = text if request.endpoint == "web.add" else ""
@@ -119,13 +118,6 @@ def _reshow(message: str, http_status: int):
 
 def _wants_json() -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
-
-
-def _todo_id(text: str) -> int:
-    try:
-        return parse_id(text)
-    except InvalidField as exc:
-        raise _FormProblem(str(exc), 400) from None
 
 
 class _FormProblem(Exception):
@@ -195,41 +187,39 @@ def add():
     return _back()
 
 
-@bp.post("/todos/<todo_id>/toggle")
-def toggle(todo_id: str):
-    ident = _todo_id(todo_id)
-    body, lsn = _writer().update(ident, {"completed": forms.bool_field(request, "completed")})
+@bp.post("/todos/<todo_id:todo_id>/toggle")
+def toggle(todo_id: int):
+    body, lsn = _writer().update(todo_id, {"completed": forms.bool_field(request, "completed")})
     remember_write(lsn)
     if _wants_json():
         return jsonify(todo=body["todo"])
     return _back()
 
 
-@bp.get("/todos/<todo_id>/edit")
-def edit(todo_id: str):
+@bp.get("/todos/<todo_id:todo_id>/edit")
+def edit(todo_id: int):
     try:
-        return render_edit(_todo_id(todo_id))
+        return render_edit(todo_id)
     except UpstreamRejected as exc:
         if exc.status == 404:
             abort(404, description="There is no such item: it may have been deleted.")
         raise
 
 
-@bp.post("/todos/<todo_id>/rename")
-def rename(todo_id: str):
-    ident = _todo_id(todo_id)
+@bp.post("/todos/<todo_id:todo_id>/rename")
+def rename(todo_id: int):
     if not request.form.get("name", "").strip():
         # As in TodoMVC: emptying the name deletes the item.
-        _, lsn = _writer().delete(ident)
+        _, lsn = _writer().delete(todo_id)
     else:
-        _, lsn = _writer().update(ident, {"name": forms.name_field(request)})
+        _, lsn = _writer().update(todo_id, {"name": forms.name_field(request)})
     remember_write(lsn)
     return _back()
 
 
-@bp.post("/todos/<todo_id>/delete")
-def delete(todo_id: str):
-    _, lsn = _writer().delete(_todo_id(todo_id))
+@bp.post("/todos/<todo_id:todo_id>/delete")
+def delete(todo_id: int):
+    _, lsn = _writer().delete(todo_id)
     remember_write(lsn)
     return _back()
 

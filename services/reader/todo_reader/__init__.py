@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from prometheus_client import Gauge
 
-from todo_common import errors, health, logs, metrics
+from todo_common import errors, health, logs, metrics, routing
 from todo_common.db import Database
 from todo_common.settings import load as load_settings
 
@@ -40,6 +40,7 @@ def create_app(settings: ReaderSettings | None = None) -> Flask:
             "fallback": settings.fallback_database.describe() if settings.fallback_database else None,
         }
 
+    routing.init_app(app)
     errors.init_app(app)
     errors.init_database_errors(app)
     health.init_app(app, readiness)

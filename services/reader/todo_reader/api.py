@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, request
 
 from todo_common import lsn as lsn_util
 from todo_common.errors import ApiError, error_response
-from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_id, parse_whole
+from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_whole
 
 from . import store
 from .lsn_wait import ConsistentReader, ReplicaBehind
@@ -70,15 +70,11 @@ def list_todos():
     return _respond(*store.page(_reader(), status, after=after, limit=limit, min_lsn=_min_lsn()))
 
 
-@bp.get("/todos/<todo_id>")
-def get_todo(todo_id: str):
-    try:
-        ident = parse_id(todo_id)
-    except InvalidField as exc:
-        raise ApiError(400, str(exc)) from None
-    body, served_by = store.one(_reader(), ident, min_lsn=_min_lsn())
+@bp.get("/todos/<todo_id:todo_id>")
+def get_todo(todo_id: int):
+    body, served_by = store.one(_reader(), todo_id, min_lsn=_min_lsn())
     if body is None:
-        raise ApiError(404, f"todo {ident} not found")
+        raise ApiError(404, f"todo {todo_id} not found")
     return _respond(body, served_by)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from todo_common import errors, health, logs, metrics
+from todo_common import errors, health, logs, metrics, routing
 from todo_common.db import Database
 from todo_common.settings import load as load_settings
 
@@ -28,6 +28,7 @@ def create_app(settings: WriterSettings | None = None) -> Flask:
         # get a clear 503 (SchemaNotReady).
         return {"database": settings.database.describe(), "pending_migrations": migrate.pending(db)}
 
+    routing.init_app(app)
     errors.init_app(app)
     errors.init_database_errors(app)
     health.init_app(app, readiness)

@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, jsonify, request
 from todo_common.errors import ApiError
 from todo_common.json_body import read_object
 from todo_common.lsn import COMMIT_LSN_HEADER
-from todo_common.validation import InvalidField, clean_completed, clean_name, clean_order, parse_id
+from todo_common.validation import InvalidField, clean_completed, clean_name, clean_order
 
 from . import store
 
@@ -39,13 +39,6 @@ def _answer(body: dict, lsn: str, status: int = 200):
     response.status_code = status
     response.headers[COMMIT_LSN_HEADER] = lsn
     return response
-
-
-def _todo_id(text: str) -> int:
-    try:
-        return parse_id(text)
-    except InvalidField as exc:
-        raise ApiError(400, str(exc)) from None
 
 
 def _field(check, value):
@@ -111,9 +104,8 @@ def create_todo():
     return response
 
 
-@bp.patch("/todos/<todo_id>")
-def update_todo(todo_id: str):
-    ident = _todo_id(todo_id)
+@bp.patch("/todos/<todo_id:todo_id>")
+def update_todo(todo_id: int):
     data = read_object(request)
     _known_fields(data, {"name", "completed", "order"})
     checks = {"name": clean_name, "completed": clean_completed, "order": clean_order}
@@ -121,19 +113,18 @@ def update_todo(todo_id: str):
     if not changes:
         raise ApiError(422, "nothing to change: send name, completed and/or order")
     try:
-        todo, lsn = store.update(_db(), ident, changes)
+        todo, lsn = store.update(_db(), todo_id, changes)
     except store.NotFound:
-        raise ApiError(404, f"todo {ident} not found") from None
+        raise ApiError(404, f"todo {todo_id} not found") from None
     return _answer({"todo": todo}, lsn)
 
 
-@bp.delete("/todos/<todo_id>")
-def delete_todo(todo_id: str):
-    ident = _todo_id(todo_id)
+@bp.delete("/todos/<todo_id:todo_id>")
+def delete_todo(todo_id: int):
     try:
-        lsn = store.delete(_db(), ident)
+        lsn = store.delete(_db(), todo_id)
     except store.NotFound:
-        raise ApiError(404, f"todo {ident} not found") from None
+        raise ApiError(404, f"todo {todo_id} not found") from None
     return _answer({"deleted": 1}, lsn)
 
 
