@@ -12,20 +12,17 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from todo_common import errors
 from todo_common.errors import ApiError, error_response
+from todo_common.fields import checked
 from todo_common.json_body import read_object
-from todo_common.validation import (
-    MAX_ID,
-    InvalidField,
-    clean_completed,
-    clean_name,
-    clean_order,
-    parse_whole,
-)
+from todo_common.validation import MAX_ID, InvalidField, parse_whole
 
 from .upstream import ReaderClient, UpstreamRejected, UpstreamUnavailable, WriterClient
 
 bp = Blueprint("public_api", __name__, url_prefix="/api")
 errors.init_app(bp)  # JSON errors here; the pages keep their HTML error pages
+
+# Todo-Backend's field names -> the writer's.
+FIELDS = {"title": "name", "completed": "completed", "order": "order"}
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -59,23 +56,9 @@ def _todo_out(todo: dict) -> dict:
 
 
 def _fields(data: dict, *, require_title: bool) -> dict:
-    """Todo-Backend field names -> the writer's, validated (422 names the field)."""
-    unknown = sorted(set(data) - {"title", "completed", "order", "id", "url"})
-    if unknown:
-        raise ApiError(422, f"unknown field(s): {', '.join(unknown)}")
-    if require_title and "title" not in data:
-        raise ApiError(422, "title is required")
-    fields = {}
-    try:
-        if "title" in data:
-            fields["name"] = clean_name(data["title"])
-        if "completed" in data:
-            fields["completed"] = clean_completed(data["completed"])
-        if "order" in data:
-            fields["order"] = clean_order(data["order"])
-    except InvalidField as exc:
-        raise ApiError(422, str(exc)) from None
-    return fields
+    """Todo-Backend fields -> the writer's, checked (422 names the field). Clients
+    send back the ``id`` and ``url`` they were given; those are not changes."""
+    return checked(data, FIELDS, required=("title",) if require_title else (), ignored=("id", "url"))
 
 
 def _acknowledged(lsn: str, todo_id: int | None = None) -> dict | None:

@@ -10,9 +10,9 @@ import time
 from flask import Blueprint, current_app, jsonify, request
 
 from todo_common.errors import ApiError
+from todo_common.fields import checked
 from todo_common.json_body import read_object
 from todo_common.lsn import COMMIT_LSN_HEADER
-from todo_common.validation import InvalidField, clean_completed, clean_name, clean_order
 
 from . import store
 
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("writer_api", __name__, url_prefix="/v1")
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The fields a todo has here, each under its own name (the public API maps title -> name).
+FIELDS = {"name": "name", "completed": "completed", "order": "order"}
 _PURGE_EVERY_SECONDS = 600
 _purge_lock = threading.Lock()
 _last_purge = 0.0
@@ -39,19 +41,6 @@ def _answer(body: dict, lsn: str, status: int = 200):
     response.status_code = status
     response.headers[COMMIT_LSN_HEADER] = lsn
     return response
-
-
-def _field(check, value):
-    try:
-        return check(value)
-    except InvalidField as exc:
-        raise ApiError(422, str(exc)) from None
-
-
-def _known_fields(data: dict, allowed: set[str]) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ApiError(422, f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
 
 
 def _idempotency_key() -> str | None:
@@ -80,13 +69,8 @@ def _purge_old_keys_now_and_then() -> None:
 
 @bp.post("/todos")
 def create_todo():
-    data = read_object(request)
-    _known_fields(data, {"name", "completed", "order"})
-    if "name" not in data:
-        raise ApiError(422, "name is required")
-    name = _field(clean_name, data["name"])
-    completed = _field(clean_completed, data.get("completed", False))
-    order = _field(clean_order, data.get("order"))
+    fields = checked(read_object(request), FIELDS, required=("name",))
+    name, completed, order = fields["name"], fields.get("completed", False), fields.get("order")
     key = _idempotency_key()
     if key is None:
         todo, lsn = store.create(_db(), name, completed, order)
@@ -106,10 +90,7 @@ def create_todo():
 
 @bp.patch("/todos/<todo_id:todo_id>")
 def update_todo(todo_id: int):
-    data = read_object(request)
-    _known_fields(data, {"name", "completed", "order"})
-    checks = {"name": clean_name, "completed": clean_completed, "order": clean_order}
-    changes = {field: _field(checks[field], value) for field, value in data.items()}
+    changes = checked(read_object(request), FIELDS)
     if not changes:
         raise ApiError(422, "nothing to change: send name, completed and/or order")
     try:
@@ -140,9 +121,6 @@ def delete_todos():
 
 @bp.post("/todos/mark-all")
 def mark_all():
-    data = read_object(request)
-    _known_fields(data, {"completed"})
-    if "completed" not in data:
-        raise ApiError(422, "completed is required")
-    updated, lsn = store.set_all_completed(_db(), _field(clean_completed, data["completed"]))
+    completed = checked(read_object(request), {"completed": "completed"}, required=("completed",))["completed"]
+    updated, lsn = store.set_all_completed(_db(), completed)
     return _answer({"updated": updated}, lsn)
