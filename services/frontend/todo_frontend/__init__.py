@@ -12,10 +12,8 @@ from todo_common import health, logs, metrics, routing
 from todo_common.errors import error_response
 from todo_common.settings import load as load_settings
 
-from . import public_api, web
-from .consistency import ProcessHighWater
+from . import public_api, upstream, web
 from .settings import FrontendSettings
-from .upstream import ReaderClient, Upstream, WriterClient
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +32,14 @@ def create_app(settings: FrontendSettings | None = None) -> Flask:
         # Static files change only with a new image; let browsers keep them a day.
         SEND_FILE_MAX_AGE_DEFAULT=86400,
     )
-    reader = Upstream(
-        "reader", settings.reader_url, timeout=settings.upstream_timeout, pool_size=settings.upstream_pool_size
-    )
-    writer = Upstream(
-        "writer", settings.writer_url, timeout=settings.upstream_timeout, pool_size=settings.upstream_pool_size
-    )
     app.extensions["todo_settings"] = settings
-    app.extensions["todo_reader_client"] = ReaderClient(reader)
-    app.extensions["todo_writer_client"] = WriterClient(writer)
-    app.extensions["todo_api_high_water"] = ProcessHighWater()
+    upstream.init_app(app, settings)
 
     def readiness() -> dict:
         # Ready when both services answer their own liveness: their readiness is
         # theirs to report, and chaining it would take every frontend out at once.
-        for upstream in (reader, writer):
-            upstream.request("GET", "/healthz")
+        for client in (upstream.reader(), upstream.writer()):
+            client.upstream.request("GET", "/healthz")
         return {"reader": settings.reader_url, "writer": settings.writer_url}
 
     csrf = CSRFProtect()

@@ -8,15 +8,18 @@ and API reads wait for the highest LSN written through this process.
 
 from __future__ import annotations
 
+import threading
+
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from todo_common import errors
+from todo_common import lsn as lsn_util
 from todo_common.errors import ApiError, error_response
 from todo_common.fields import checked
 from todo_common.json_body import read_object
 from todo_common.validation import MAX_ID, InvalidField, parse_whole
 
-from .upstream import ReaderClient, UpstreamRejected, UpstreamUnavailable, WriterClient
+from .upstream import UpstreamRejected, UpstreamUnavailable, reader, writer
 
 bp = Blueprint("public_api", __name__, url_prefix="/api")
 errors.init_app(bp)  # JSON errors here; the pages keep their HTML error pages
@@ -33,15 +36,29 @@ CORS_HEADERS = {
 }
 
 
-def _reader() -> ReaderClient:
-    return current_app.extensions["todo_reader_client"]
+class ProcessHighWater:
+    """The highest LSN of writes made through this process's public API.
+
+    Todo-Backend clients send no cookies, so they have no session to carry their
+    LSN; reads through the API wait for this instead (on top of each write being
+    acknowledged only once the reader has it).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._lsn: str | None = None
+
+    def advance(self, lsn: str | None) -> None:
+        if lsn and lsn_util.is_valid(lsn):
+            with self._lock:
+                self._lsn = lsn_util.highest(self._lsn, lsn)
+
+    @property
+    def lsn(self) -> str | None:
+        return self._lsn
 
 
-def _writer() -> WriterClient:
-    return current_app.extensions["todo_writer_client"]
-
-
-def _high_water():
+def _high_water() -> ProcessHighWater:
     return current_app.extensions["todo_api_high_water"]
 
 
@@ -66,9 +83,9 @@ def _acknowledged(lsn: str, todo_id: int | None = None) -> dict | None:
     todo as the reader now sees it when one is named."""
     _high_water().advance(lsn)
     if todo_id is None:
-        _reader().counts(min_lsn=lsn)
+        reader().counts(min_lsn=lsn)
         return None
-    return _reader().get(todo_id, min_lsn=lsn)
+    return reader().get(todo_id, min_lsn=lsn)
 
 
 @bp.after_request
@@ -102,7 +119,7 @@ def collection():
     except InvalidField as exc:
         raise ApiError(400, str(exc)) from None
     limit = current_app.extensions["todo_settings"].api_page_size
-    page = _reader().page(status="all", after=after, limit=limit, min_lsn=_high_water().lsn)
+    page = reader().page(status="all", after=after, limit=limit, min_lsn=_high_water().lsn)
     response = jsonify([_todo_out(todo) for todo in page["items"]])
     if page.get("next_after"):
         next_url = url_for("public_api.collection", after=page["next_after"], _external=True)
@@ -115,7 +132,7 @@ def collection():
 def create():
     fields = _fields(read_object(request), require_title=True)
     key = request.headers.get("Idempotency-Key")
-    body, lsn = _writer().create(fields, idempotency_key=key)
+    body, lsn = writer().create(fields, idempotency_key=key)
     todo = _acknowledged(lsn, body["todo"]["id"]) or body["todo"]
     response = jsonify(_todo_out(todo))
     response.status_code = 201
@@ -125,14 +142,14 @@ def create():
 
 @bp.delete("/todos")
 def delete_all():
-    _, lsn = _writer().delete_all(completed_only=False)
+    _, lsn = writer().delete_all(completed_only=False)
     _acknowledged(lsn)
     return Response(status=204)
 
 
 @bp.get("/todos/<todo_id:todo_id>")
 def one(todo_id: int):
-    return jsonify(_todo_out(_reader().get(todo_id, min_lsn=_high_water().lsn)))
+    return jsonify(_todo_out(reader().get(todo_id, min_lsn=_high_water().lsn)))
 
 
 @bp.patch("/todos/<todo_id:todo_id>")
@@ -140,17 +157,18 @@ def update(todo_id: int):
     fields = _fields(read_object(request), require_title=False)
     if not fields:
         return one(todo_id)
-    body, lsn = _writer().update(todo_id, fields)
+    body, lsn = writer().update(todo_id, fields)
     return jsonify(_todo_out(_acknowledged(lsn, todo_id) or body["todo"]))
 
 
 @bp.delete("/todos/<todo_id:todo_id>")
 def delete(todo_id: int):
-    _, lsn = _writer().delete(todo_id)
+    _, lsn = writer().delete(todo_id)
     _acknowledged(lsn)
     return Response(status=204)
 
 
 def init_app(app, csrf) -> None:
+    app.extensions["todo_api_high_water"] = ProcessHighWater()
     csrf.exempt(bp)  # no cookies are read here, so there is nothing to forge
     app.register_blueprint(bp)

@@ -1,5 +1,9 @@
 """HTTP clients for the reader and the writer: pooled keep-alive connections, timeouts,
-and errors turned into two exceptions the views can explain to a person."""
+and errors turned into two exceptions the views can explain to a person.
+
+``init_app`` builds one client per service and process; the views reach them with
+``reader()`` and ``writer()``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
+from flask import Flask, current_app
 
 from todo_common.lsn import COMMIT_LSN_HEADER, MIN_LSN_HEADER
+
+from .settings import FrontendSettings
 
 # Reads may be retried once on a dropped keep-alive connection; writes never, as the
 # first attempt may have been applied. Built once: urllib3 copies it to count attempts.
@@ -147,3 +154,21 @@ class WriterClient:
 
     def mark_all(self, completed: bool) -> tuple[dict, str]:
         return self._write("POST", "/v1/todos/mark-all", {"completed": completed})
+
+
+def init_app(app: Flask, settings: FrontendSettings) -> None:
+    def upstream(name: str, url: str) -> Upstream:
+        return Upstream(name, url, timeout=settings.upstream_timeout, pool_size=settings.upstream_pool_size)
+
+    app.extensions["todo_reader_client"] = ReaderClient(upstream("reader", settings.reader_url))
+    app.extensions["todo_writer_client"] = WriterClient(upstream("writer", settings.writer_url))
+
+
+def reader() -> ReaderClient:
+    """The current app's reader client."""
+    return current_app.extensions["todo_reader_client"]
+
+
+def writer() -> WriterClient:
+    """The current app's writer client."""
+    return current_app.extensions["todo_writer_client"]

@@ -11,19 +11,10 @@ from flask_wtf.csrf import CSRFError
 
 from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_whole
 
-from . import forms
-from .consistency import remember_write, session_lsn
-from .upstream import ReaderClient, UpstreamRejected, UpstreamUnavailable, WriterClient
+from . import forms, session_lsn
+from .upstream import UpstreamRejected, UpstreamUnavailable, reader, writer
 
 bp = Blueprint("web", __name__)
-
-
-def _reader() -> ReaderClient:
-    return current_app.extensions["todo_reader_client"]
-
-
-def _writer() -> WriterClient:
-    return current_app.extensions["todo_writer_client"]
 
 
 def _view_args(args) -> tuple[str, int]:
@@ -65,8 +56,11 @@ def render_list(
     and any draft), says why, and answers 503."""
     page, list_error = None, None
     try:
-        page = _reader().page(
-            status=status, after=after, limit=current_app.extensions["todo_settings"].page_size, min_lsn=session_lsn()
+        page = reader().page(
+            status=status,
+            after=after,
+            limit=current_app.extensions["todo_settings"].page_size,
+            min_lsn=session_lsn.current(),
         )
     except (UpstreamUnavailable, UpstreamRejected) as exc:
         list_error = (
@@ -90,7 +84,7 @@ def render_list(
 def render_edit(todo_id: int, *, draft: str | None = None, error: str | None = None, http_status: int = 200):
     """The rename page: its own small form, so the list carries one link per item
     instead of a whole form, and renaming works the same with or without JavaScript."""
-    todo = _reader().get(todo_id, min_lsn=session_lsn())
+    todo = reader().get(todo_id, min_lsn=session_lsn.current())
     status, after = _referrer_view() if request.method == "POST" else _view_args(request.args)
     html = render_template(
         "edit.html",
@@ -182,15 +176,15 @@ def index():
 
 @bp.post("/todos")
 def add():
-    _, lsn = _writer().create({"name": forms.name_field(request)})
-    remember_write(lsn)
+    _, lsn = writer().create({"name": forms.name_field(request)})
+    session_lsn.remember(lsn)
     return _back()
 
 
 @bp.post("/todos/<todo_id:todo_id>/toggle")
 def toggle(todo_id: int):
-    body, lsn = _writer().update(todo_id, {"completed": forms.bool_field(request, "completed")})
-    remember_write(lsn)
+    body, lsn = writer().update(todo_id, {"completed": forms.bool_field(request, "completed")})
+    session_lsn.remember(lsn)
     if _wants_json():
         return jsonify(todo=body["todo"])
     return _back()
@@ -210,29 +204,29 @@ def edit(todo_id: int):
 def rename(todo_id: int):
     if not request.form.get("name", "").strip():
         # As in TodoMVC: emptying the name deletes the item.
-        _, lsn = _writer().delete(todo_id)
+        _, lsn = writer().delete(todo_id)
     else:
-        _, lsn = _writer().update(todo_id, {"name": forms.name_field(request)})
-    remember_write(lsn)
+        _, lsn = writer().update(todo_id, {"name": forms.name_field(request)})
+    session_lsn.remember(lsn)
     return _back()
 
 
 @bp.post("/todos/<todo_id:todo_id>/delete")
 def delete(todo_id: int):
-    _, lsn = _writer().delete(todo_id)
-    remember_write(lsn)
+    _, lsn = writer().delete(todo_id)
+    session_lsn.remember(lsn)
     return _back()
 
 
 @bp.post("/todos/mark-all")
 def mark_all():
-    _, lsn = _writer().mark_all(forms.bool_field(request, "completed"))
-    remember_write(lsn)
+    _, lsn = writer().mark_all(forms.bool_field(request, "completed"))
+    session_lsn.remember(lsn)
     return _back()
 
 
 @bp.post("/todos/clear-completed")
 def clear_completed():
-    _, lsn = _writer().delete_all(completed_only=True)
-    remember_write(lsn)
+    _, lsn = writer().delete_all(completed_only=True)
+    session_lsn.remember(lsn)
     return _back()
