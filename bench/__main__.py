@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -120,7 +121,7 @@ def main(argv=None) -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "settings": {k: str(v) for k, v in vars(args).items()},
-        "machine": {"cpus": len(__import__("os").sched_getaffinity(0))},
+        "machine": {"cpus": len(os.sched_getaffinity(0))},
         "elapsed_s": round(elapsed, 1),
         "targets": rows,
         "summary": summary,

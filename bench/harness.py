@@ -11,7 +11,6 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
 import urllib.request
 from contextlib import closing
 from dataclasses import dataclass
@@ -182,6 +181,3 @@ class Harness:
 
     def rss(self) -> dict[str, dict[str, float]]:
         return {name: group.rss() for name, group in self.groups().items() if name not in ("primary", "replica")}
-
-    def settle(self, seconds: float = 0.5) -> None:
-        time.sleep(seconds)

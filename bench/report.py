@@ -1,4 +1,4 @@
-"""Turn the records of one run into figures: min/median/max per scenario, the issue's
+"""Turn the records of one run into figures: min/median/max per scenario, the
 target ratios (paired round by round, then min/median/max), a JSON file and a PNG."""
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def targets(records: list[dict], rss: dict, orm_quoted_rps: float = 640.0) -> li
     add("list page 250 / lean reference (req/s)", _paired(records, "page250", "lean_page250", rps), ">=", 0.7)
     add("list page 250 / ORM reference, same run (req/s)", _paired(records, "page250", "orm_page250", rps), ">=", 1.0)
     add(
-        f"list page 250 / ORM figure quoted in the issue ({orm_quoted_rps:.0f} req/s, other machine)",
+        f"list page 250 / quoted ORM reference figure ({orm_quoted_rps:.0f} req/s, other machine)",
         [r["rps"] / orm_quoted_rps for r in _by(records, "small", "page250")],
         ">=",
         1.0,

@@ -1,6 +1,6 @@
 """The scenarios: what is loaded, through which door, and which processes to watch.
 
-Every HTTP scenario is wrk -t2 -c16 (as in the issue's reference figures) from outside
+Every HTTP scenario is wrk -t2 -c16 (as the quoted reference figures were taken) from outside
 the Python processes. A round runs each scenario once, the stack and the references
 interleaved, so drift on this shared machine hits them alike."""
 
@@ -146,7 +146,7 @@ WRITER_API = Scenario(
 )
 PG_PLAIN_READ = Scenario(
     "pgbench_plain",
-    "pgbench: plain SELECT of the same 250 rows (no JSON), replica - for the issue's 22,700 TPS figure",
+    "pgbench: plain SELECT of the same 250 rows (no JSON), replica - the form of the quoted 22,700 TPS",
     ("replica",),
     _pgbench("replica", lambda conn: pgbench.PLAIN_PAGE_SQL),
 )

@@ -24,10 +24,6 @@ def parse(text: str) -> int:
     return (int(match.group(1), 16) << 32) | int(match.group(2), 16)
 
 
-def format_lsn(position: int) -> str:
-    return f"{position >> 32:X}/{position & 0xFFFFFFFF:X}"
-
-
 def is_valid(text: str | None) -> bool:
     try:
         parse(text)
