@@ -38,28 +38,22 @@ class Env:
         return value
 
     def int(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        return self._number(name, default, int, "an integer", minimum, maximum)
+
+    def float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        return self._number(name, default, float, "a number", minimum, None)
+
+    def _number(self, name, default, parse, kind: str, minimum, maximum):
         value = self._raw(name)
         if value is None:
             return default
         try:
-            number = int(value)
+            number = parse(value)
         except ValueError:
-            raise SettingsError(f"{name} must be an integer, got {value!r}") from None
+            raise SettingsError(f"{name} must be {kind}, got {value!r}") from None
         if number < minimum or (maximum is not None and number > maximum):
             bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
             raise SettingsError(f"{name} must be {bound}, got {number}")
-        return number
-
-    def float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
-        value = self._raw(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            raise SettingsError(f"{name} must be a number, got {value!r}") from None
-        if number < minimum:
-            raise SettingsError(f"{name} must be >= {minimum}, got {number}")
         return number
 
     def bool(self, name: str, default: bool) -> bool:
