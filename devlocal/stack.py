@@ -49,15 +49,20 @@ class Ports:
         return cls(**values)
 
 
+SECRET_NAMES = (SUPERUSER, APP_USER, REPLICATION_USER, "secret_key", "service_token_key")
+
+
 def _load_or_make_secrets(path: Path) -> dict[str, str]:
-    """Passwords and the session key, generated once and kept with the data (like
-    the chart's Secret), so a restart keeps everyone logged in."""
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {name: secrets.token_urlsafe(24) for name in (SUPERUSER, APP_USER, REPLICATION_USER, "secret_key")}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(values, indent=2))
+    """Passwords and keys, generated once and kept with the data (like the chart's
+    Secret), so a restart keeps everyone logged in. A value added by a newer version
+    is generated on its first run; the others are kept."""
+    values = json.loads(path.read_text()) if path.exists() else {}
+    missing = [name for name in SECRET_NAMES if name not in values]
+    if missing:
+        values.update({name: secrets.token_urlsafe(32) for name in missing})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(values, indent=2))
     return values
 
 
@@ -106,6 +111,7 @@ class Stack:
             "GUNICORN_WORKERS": str(self.workers),
             "GUNICORN_THREADS": str(self.threads),
             "PROMETHEUS_MULTIPROC_DIR": str(self.root / "metrics" / service),
+            "SERVICE_TOKEN_KEY": self.passwords["service_token_key"],
         }
         if service == "writer":
             env.update(self._database_env("DATABASE", self.ports.primary))

@@ -25,7 +25,7 @@ class TodoIdConverter(BaseConverter):
             # NotFound rather than ValidationError: Werkzeug turns a ValidationError on
             # one of several rules that share the path (PATCH and DELETE /todos/<id>)
             # into 405 for every method but the first.
-            raise NotFound(f"no item has the id {value[:40]}: ids are whole numbers from 1 to {MAX_ID}")
+            raise NotFound(f"nothing has the id {value[:40]}: ids are whole numbers from 1 to {MAX_ID}")
         return number
 
     def to_url(self, value) -> str:
@@ -34,3 +34,5 @@ class TodoIdConverter(BaseConverter):
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["todo_id"] = TodoIdConverter
+    # Lists and API tokens have bigint ids too.
+    app.url_map.converters["id"] = TodoIdConverter

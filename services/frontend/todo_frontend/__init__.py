@@ -1,19 +1,23 @@
-"""The frontend: renders the pages and the public API; no database access of its own."""
+"""The frontend: renders the pages and the public API, and holds the person's
+session; no database access of its own."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from todo_common import health, logs, metrics, routing
 from todo_common.errors import error_response
 from todo_common.settings import load as load_settings
 
-from . import public_api, upstream, web
+from . import auth, identity, lists, public_api, upstream, web
 from .settings import FrontendSettings
+from .upstream import SessionEnded
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,9 @@ def create_app(settings: FrontendSettings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        # "Remember me" for a month; logout and password change end it sooner.
+        PERMANENT_SESSION_LIFETIME=timedelta(days=30),
         # A token lives as long as the session: a tab left open overnight still works.
         WTF_CSRF_TIME_LIMIT=None,
         # Static files change only with a new image; let browsers keep them a day.
@@ -42,12 +49,22 @@ def create_app(settings: FrontendSettings | None = None) -> Flask:
             client.upstream.request("GET", "/healthz")
         return {"reader": settings.reader_url, "writer": settings.writer_url}
 
+    if settings.trusted_proxies:
+        # The client's address and the public scheme/host come from X-Forwarded-*
+        # only as far as our own proxies vouch for them.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
     csrf = CSRFProtect()
     routing.init_app(app)
     health.init_app(app, readiness)
     metrics.init_app(app, "frontend")
     web.init_app(app, csrf)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(lists.bp)
     public_api.init_app(app, csrf)
+    app.register_error_handler(SessionEnded, lambda exc: identity.session_ended())
+    app.context_processor(lambda: {"signed_in_as": identity.username()})
     _html_errors(app)
 
     @app.after_request

@@ -1,5 +1,12 @@
 """The public JSON API, compatible with the Todo-Backend specification
-(todobackend.com): a collection at /api/todos and each todo at its own url.
+(todobackend.com): one list's items as a collection, each todo at its own url.
+
+A script gets an API token for one of its owner's lists (``POST /api/tokens`` with
+HTTP Basic credentials, or on the account page) and uses it either in the URL -
+``/api/t/<token>/todos``, a capability URL that works with no header and no cookie,
+as Todo-Backend clients need - or as ``Authorization: Bearer <token>`` on
+``/api/todos``. Without a token every method answers 401; a revoked one, 404.
+Tokens are stored hashed by the writer; in URLs they are kept out of the logs.
 
 Its clients send no cookies and read back at once after every write, so a write is
 acknowledged only after the reader has replayed it (bounded by the reader's wait),
@@ -8,9 +15,10 @@ and API reads wait for the highest LSN written through this process.
 
 from __future__ import annotations
 
+import re
 import threading
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from todo_common import errors
 from todo_common import lsn as lsn_util
@@ -19,7 +27,9 @@ from todo_common.fields import checked
 from todo_common.json_body import read_object
 from todo_common.validation import MAX_ID, InvalidField, parse_whole
 
+from . import identity
 from .upstream import UpstreamRejected, UpstreamUnavailable, reader, writer
+from .urls import external_url
 
 bp = Blueprint("public_api", __name__, url_prefix="/api")
 errors.init_app(bp)  # JSON errors here; the pages keep their HTML error pages
@@ -30,7 +40,7 @@ FIELDS = {"title": "name", "completed": "completed", "order": "order"}
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
     "Access-Control-Expose-Headers": "Link, Location, X-Truncated",
     "Access-Control-Max-Age": "86400",
 }
@@ -62,14 +72,54 @@ def _high_water() -> ProcessHighWater:
     return current_app.extensions["todo_api_high_water"]
 
 
+# What secrets.token_urlsafe(32) makes; anything else can't be a token.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+
+
 def _todo_out(todo: dict) -> dict:
     return {
         "id": todo["id"],
         "title": todo["name"],
         "completed": todo["completed"],
         "order": todo["order"],
-        "url": url_for("public_api.one", todo_id=todo["id"], _external=True),
+        "url": external_url("public_api.one", todo_id=todo["id"]),
     }
+
+
+@bp.url_value_preprocessor
+def _take_token_from_url(endpoint, values):
+    if values and "token" in values:
+        g.url_token = values.pop("token")
+
+
+@bp.url_defaults
+def _keep_token_in_urls(endpoint, values):
+    """Links in an answer to a capability URL carry the same token (Werkzeug then
+    builds them with the /t/<token>/ rule, never with the token as a query)."""
+    if "token" not in values and g.get("url_token") is not None:
+        values["token"] = g.url_token
+
+
+@bp.before_request
+def _authenticate():
+    """Every request here acts with an API token (never a browser session)."""
+    g.api_request = True
+    if request.method == "OPTIONS" or request.endpoint == "public_api.create_token":
+        return
+    token = g.get("url_token")
+    if token is None:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise ApiError(
+                401,
+                "an API token is required: use the api_root URL you were given, or send Authorization: Bearer <token>"
+                " (get one with POST /api/tokens and your username and password)",
+                headers={"WWW-Authenticate": 'Bearer realm="todo"'},
+            )
+        token = value.strip()
+    if not _TOKEN.match(token):
+        raise ApiError(404, "no such API token: it may have been revoked")
+    identity.use_api_token(token)
 
 
 def _fields(data: dict, *, require_title: bool) -> dict:
@@ -105,11 +155,56 @@ def _rejected(exc: UpstreamRejected):
 
 
 @bp.route("/todos", methods=["OPTIONS"])
+@bp.route("/t/<token>/todos", methods=["OPTIONS"])
 @bp.route("/todos/<todo_id:todo_id>", methods=["OPTIONS"])
+@bp.route("/t/<token>/todos/<todo_id:todo_id>", methods=["OPTIONS"])
+@bp.route("/tokens", methods=["OPTIONS"])
 def preflight(todo_id: int | None = None):
     return Response(status=204)
 
 
+@bp.post("/tokens")
+def create_token():
+    """A token for the caller's default list (or ``{"list": id}``), from HTTP Basic
+    credentials; the answer's ``api_root`` works with no header and no cookie."""
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic" or not credentials.username:
+        raise ApiError(
+            401,
+            "send your username and password with HTTP Basic authentication",
+            headers={"WWW-Authenticate": 'Basic realm="todo", charset="UTF-8"'},
+        )
+    data = read_object(request) if request.get_data(cache=True) else {}
+    unknown = sorted(set(data) - {"list"})
+    if unknown:
+        raise ApiError(422, f"unknown field(s): {', '.join(unknown)}; allowed: list")
+    list_id = data.get("list")
+    if list_id is not None and (isinstance(list_id, bool) or not isinstance(list_id, int) or list_id < 1):
+        raise ApiError(422, "list must be the id of one of your lists")
+    try:
+        answer = writer().create_token(list_id, username=credentials.username, password=credentials.password or "")
+    except UpstreamRejected as exc:
+        if exc.status == 401:
+            raise ApiError(
+                401, exc.message, headers={"WWW-Authenticate": 'Basic realm="todo", charset="UTF-8"'}
+            ) from None
+        raise
+    token = answer["token"]
+    # The next request may go to another pod through the replica: wait until it
+    # knows the token, so the api_root works at once.
+    identity.use_api_token(token["token"])
+    _acknowledged(answer["lsn"])
+    response = jsonify(
+        token=token["token"],
+        list=token["list"],
+        api_root=external_url("public_api.collection", token=token["token"]),
+    )
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/t/<token>/todos")
 @bp.get("/todos")
 def collection():
     """The items in id order, a page at a time: clients of the spec read one array, and
@@ -119,20 +214,21 @@ def collection():
     except InvalidField as exc:
         raise ApiError(400, str(exc)) from None
     limit = current_app.extensions["todo_settings"].api_page_size
-    page = reader().page(status="all", after=after, limit=limit, min_lsn=_high_water().lsn)
+    page = reader().page(None, status="all", after=after, limit=limit, min_lsn=_high_water().lsn)
     response = jsonify([_todo_out(todo) for todo in page["items"]])
     if page.get("next_after"):
-        next_url = url_for("public_api.collection", after=page["next_after"], _external=True)
+        next_url = external_url("public_api.collection", after=page["next_after"])
         response.headers["Link"] = f'<{next_url}>; rel="next"'
         response.headers["X-Truncated"] = "true"
     return response
 
 
+@bp.post("/t/<token>/todos")
 @bp.post("/todos")
 def create():
     fields = _fields(read_object(request), require_title=True)
     key = request.headers.get("Idempotency-Key")
-    body, lsn = writer().create(fields, idempotency_key=key)
+    body, lsn = writer().create(None, fields, idempotency_key=key)
     todo = _acknowledged(lsn, body["todo"]["id"]) or body["todo"]
     response = jsonify(_todo_out(todo))
     response.status_code = 201
@@ -140,18 +236,21 @@ def create():
     return response
 
 
+@bp.delete("/t/<token>/todos")
 @bp.delete("/todos")
 def delete_all():
-    _, lsn = writer().delete_all(completed_only=False)
+    _, lsn = writer().delete_all(None, completed_only=False)
     _acknowledged(lsn)
     return Response(status=204)
 
 
+@bp.get("/t/<token>/todos/<todo_id:todo_id>")
 @bp.get("/todos/<todo_id:todo_id>")
 def one(todo_id: int):
     return jsonify(_todo_out(reader().get(todo_id, min_lsn=_high_water().lsn)))
 
 
+@bp.patch("/t/<token>/todos/<todo_id:todo_id>")
 @bp.patch("/todos/<todo_id:todo_id>")
 def update(todo_id: int):
     fields = _fields(read_object(request), require_title=False)
@@ -161,6 +260,7 @@ def update(todo_id: int):
     return jsonify(_todo_out(_acknowledged(lsn, todo_id) or body["todo"]))
 
 
+@bp.delete("/t/<token>/todos/<todo_id:todo_id>")
 @bp.delete("/todos/<todo_id:todo_id>")
 def delete(todo_id: int):
     _, lsn = writer().delete(todo_id)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from todo_common.service_token import keys_from_env
 from todo_common.settings import Env, SettingsError, threads_per_worker
 
 
@@ -16,7 +17,10 @@ class FrontendSettings:
     upstream_pool_size: int  # UPSTREAM_POOL_SIZE: keep-alive connections per upstream per process
     page_size: int  # PAGE_SIZE: items per list page
     api_page_size: int  # API_PAGE_SIZE: most todos one GET /api/todos returns
-    session_cookie_secure: bool  # SESSION_COOKIE_SECURE: true when served over HTTPS only
+    session_cookie_secure: bool  # SESSION_COOKIE_SECURE: default true when PUBLIC_URL is https
+    public_url: str | None  # PUBLIC_URL: where people reach the site; API links are built from it
+    trusted_proxies: int  # TRUSTED_PROXIES: proxies in front whose X-Forwarded-* headers count
+    service_token_key: str = field(repr=False)  # SERVICE_TOKEN_KEY: signs calls to reader and writer
     max_body_bytes: int  # MAX_BODY_BYTES
 
     @classmethod
@@ -25,6 +29,7 @@ class FrontendSettings:
         secret_key = env.str("SECRET_KEY", required=True)
         if len(secret_key) < 16:
             raise SettingsError("SECRET_KEY must be at least 16 characters (use a random value)")
+        public_url = env.url("PUBLIC_URL", required=False)
         return cls(
             reader_url=env.url("READER_URL"),
             writer_url=env.url("WRITER_URL"),
@@ -33,6 +38,9 @@ class FrontendSettings:
             upstream_pool_size=env.int("UPSTREAM_POOL_SIZE", threads_per_worker(env), minimum=1, maximum=200),
             page_size=env.int("PAGE_SIZE", 100, minimum=1, maximum=500),
             api_page_size=env.int("API_PAGE_SIZE", 500, minimum=1, maximum=10000),
-            session_cookie_secure=env.bool("SESSION_COOKIE_SECURE", False),
+            session_cookie_secure=env.bool("SESSION_COOKIE_SECURE", (public_url or "").startswith("https:")),
+            public_url=public_url,
+            trusted_proxies=env.int("TRUSTED_PROXIES", 0, minimum=0, maximum=10),
+            service_token_key=keys_from_env(env)[0],
             max_body_bytes=env.int("MAX_BODY_BYTES", 64 * 1024, minimum=1024),
         )

@@ -15,7 +15,9 @@ import urllib3
 from flask import Flask, current_app
 
 from todo_common.lsn import COMMIT_LSN_HEADER, MIN_LSN_HEADER
+from todo_common.service_auth import NOT_SIGNED_IN, SESSION_ENDED
 
+from . import identity
 from .settings import FrontendSettings
 
 # Reads may be retried once on a dropped keep-alive connection; writes never, as the
@@ -36,10 +38,15 @@ class UpstreamUnavailable(Exception):
 class UpstreamRejected(Exception):
     """The service refused the request (4xx): its message is meant for the user."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, retry_after: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after
+
+
+class SessionEnded(UpstreamRejected):
+    """The person's session ended elsewhere (logout, password change, deleted account)."""
 
 
 @dataclass(frozen=True)
@@ -103,32 +110,58 @@ class Upstream:
             data = {}
         if response.status >= 500:
             raise UpstreamUnavailable(self.name, data.get("error") or f"answered {response.status}", 503)
+        if response.status == 401 and data.get("code") in (SESSION_ENDED, NOT_SIGNED_IN):
+            raise SessionEnded(401, data["error"])
         if response.status >= 400:
-            raise UpstreamRejected(response.status, data.get("error") or f"request refused ({response.status})")
+            message = data.get("error") or f"request refused ({response.status})"
+            raise UpstreamRejected(response.status, message, response.headers.get("Retry-After"))
         return Answer(response.status, data, response.headers)
 
 
-def _lsn_headers(min_lsn: str | None) -> dict:
-    return {MIN_LSN_HEADER: min_lsn} if min_lsn else {}
+def _headers(min_lsn: str | None = None) -> dict:
+    """Who acts (a service token for the current person or script) and, for reads,
+    the LSN of their latest write."""
+    headers = identity.authorization_header()
+    if min_lsn:
+        headers[MIN_LSN_HEADER] = min_lsn
+    return headers
 
 
 class ReaderClient:
     def __init__(self, upstream: Upstream):
         self.upstream = upstream
 
-    def page(self, *, status: str, after: int, limit: int, min_lsn: str | None) -> dict:
-        query = {"status": status, "after": after or None, "limit": limit}
-        return self.upstream.request("GET", "/v1/todos", query=query, headers=_lsn_headers(min_lsn)).data
+    def _get(self, path: str, min_lsn: str | None, query: dict | None = None) -> dict:
+        return self.upstream.request("GET", path, query=query, headers=_headers(min_lsn)).data
+
+    def page(
+        self, list_id: int | None, *, status: str, after: int, limit: int, min_lsn: str | None, with_lists: bool = False
+    ) -> dict:
+        query = {
+            "list": list_id,
+            "status": status,
+            "after": after or None,
+            "limit": limit,
+            "with_lists": "true" if with_lists else None,
+        }
+        return self._get("/v1/todos", min_lsn, query)
 
     def get(self, todo_id: int, *, min_lsn: str | None) -> dict:
-        return self.upstream.request("GET", f"/v1/todos/{todo_id}", headers=_lsn_headers(min_lsn)).data
+        return self._get(f"/v1/todos/{todo_id}", min_lsn)
 
-    def counts(self, *, min_lsn: str | None) -> Answer:
-        return self.upstream.request("GET", "/v1/counts", headers=_lsn_headers(min_lsn))
+    def counts(self, list_id: int | None = None, *, min_lsn: str | None) -> dict:
+        return self._get("/v1/counts", min_lsn, {"list": list_id})
+
+    def lists(self, *, min_lsn: str | None) -> dict:
+        return self._get("/v1/lists", min_lsn)
+
+    def account(self, *, min_lsn: str | None) -> dict:
+        return self._get("/v1/account", min_lsn)
 
 
 class WriterClient:
-    """Each method returns (body, lsn): the LSN the change committed at."""
+    """Item and list changes return (body, lsn): the LSN the change committed at;
+    account calls return the body, which carries ``lsn`` too."""
 
     def __init__(self, upstream: Upstream):
         self.upstream = upstream
@@ -136,12 +169,13 @@ class WriterClient:
     def _write(
         self, method: str, path: str, body: dict | None = None, headers: dict | None = None, query: dict | None = None
     ) -> tuple[dict, str]:
-        answer = self.upstream.request(method, path, body=body, headers=headers, query=query)
+        answer = self.upstream.request(method, path, body=body, headers={**_headers(), **(headers or {})}, query=query)
         return answer.data, answer.headers.get(COMMIT_LSN_HEADER) or answer.data.get("lsn")
 
-    def create(self, fields: dict, *, idempotency_key: str | None = None) -> tuple[dict, str]:
+    def create(self, list_id: int | None, fields: dict, *, idempotency_key: str | None = None) -> tuple[dict, str]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return self._write("POST", "/v1/todos", fields, headers)
+        body = fields if list_id is None else {**fields, "list": list_id}
+        return self._write("POST", "/v1/todos", body, headers)
 
     def update(self, todo_id: int, changes: dict) -> tuple[dict, str]:
         return self._write("PATCH", f"/v1/todos/{todo_id}", changes)
@@ -149,11 +183,46 @@ class WriterClient:
     def delete(self, todo_id: int) -> tuple[dict, str]:
         return self._write("DELETE", f"/v1/todos/{todo_id}")
 
-    def delete_all(self, *, completed_only: bool) -> tuple[dict, str]:
-        return self._write("DELETE", "/v1/todos", query={"completed": "true" if completed_only else None})
+    def delete_all(self, list_id: int | None, *, completed_only: bool) -> tuple[dict, str]:
+        query = {"list": list_id, "completed": "true" if completed_only else None}
+        return self._write("DELETE", "/v1/todos", query=query)
 
-    def mark_all(self, completed: bool) -> tuple[dict, str]:
-        return self._write("POST", "/v1/todos/mark-all", {"completed": completed})
+    def mark_all(self, list_id: int | None, completed: bool) -> tuple[dict, str]:
+        body = {"completed": completed} if list_id is None else {"completed": completed, "list": list_id}
+        return self._write("POST", "/v1/todos/mark-all", body)
+
+    def create_list(self, name: str) -> dict:
+        return self._write("POST", "/v1/lists", {"name": name})[0]
+
+    def rename_list(self, list_id: int, name: str) -> dict:
+        return self._write("PATCH", f"/v1/lists/{list_id}", {"name": name})[0]
+
+    def delete_list(self, list_id: int) -> dict:
+        return self._write("DELETE", f"/v1/lists/{list_id}")[0]
+
+    def sign_up(self, username: str, password: str) -> dict:
+        return self._write("POST", "/v1/accounts", {"username": username, "password": password})[0]
+
+    def log_in(self, username: str, password: str) -> dict:
+        return self._write("POST", "/v1/sessions", {"username": username, "password": password})[0]
+
+    def log_out(self) -> dict:
+        return self._write("DELETE", "/v1/sessions")[0]
+
+    def change_password(self, current: str, new: str) -> dict:
+        return self._write("PUT", "/v1/account/password", {"current_password": current, "new_password": new})[0]
+
+    def delete_account(self, password: str) -> dict:
+        return self._write("DELETE", "/v1/account", {"password": password})[0]
+
+    def create_token(self, list_id: int | None, *, username: str | None = None, password: str | None = None) -> dict:
+        body: dict = {} if list_id is None else {"list": list_id}
+        if username is not None:
+            body.update(username=username, password=password)
+        return self._write("POST", "/v1/tokens", body)[0]
+
+    def revoke_token(self, token_id: int) -> dict:
+        return self._write("DELETE", f"/v1/tokens/{token_id}")[0]
 
 
 def init_app(app: Flask, settings: FrontendSettings) -> None:

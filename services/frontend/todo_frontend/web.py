@@ -1,6 +1,8 @@
-"""The pages a person uses. Every change is a form POST (CSRF-checked) answered with a
-redirect; the page it lands on reads with the user's own LSN, so it shows the change.
-A form that could not be saved comes back with what the user typed and why."""
+"""The pages of a person's lists. Every change is a form POST (CSRF-checked) answered
+with a redirect; the page it lands on reads with the user's own LSN, so it shows the
+change. A form that could not be saved comes back with what the user typed and why.
+Only signed-in people get here; the reader and writer answer 404 for anything that
+is not theirs."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from flask_wtf.csrf import CSRFError
 
 from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_whole
 
-from . import forms, session_lsn
-from .upstream import UpstreamRejected, UpstreamUnavailable, reader, writer
+from . import forms, identity, session_lsn
+from .upstream import SessionEnded, UpstreamRejected, UpstreamUnavailable, reader, writer
 
 bp = Blueprint("web", __name__)
 
@@ -43,34 +45,62 @@ def _view_query(status: str, after: int) -> dict:
     return {"status": None if status == "all" else status, "after": after or None}
 
 
-def _back():
+def _not_found(message: str):
+    return render_template("error.html", code=404, title="Not Found", message=message), 404
+
+
+def _list_url(list_id: int | None, status: str = "all", after: int = 0) -> str:
+    if list_id is None:
+        return url_for("web.index", **_view_query(status, after))
+    return url_for("web.show_list", list_id=list_id, **_view_query(status, after))
+
+
+def _back(list_id: int | None):
     """Redirect to the list view the form was sent from (status and page kept).
     Built from our own parameters only, never the raw Referer: no open redirect."""
-    return redirect(url_for("web.index", **_view_query(*_referrer_view())), 303)
+    return redirect(_list_url(list_id, *_referrer_view()), 303)
 
 
 def render_list(
-    status: str = "all", after: int = 0, *, error: str | None = None, http_status: int = 200, draft_name: str = ""
+    list_id: int | None = None,
+    status: str = "all",
+    after: int = 0,
+    *,
+    error: str | None = None,
+    http_status: int = 200,
+    draft_name: str = "",
 ):
-    """The list page. If the reader is down the page still renders (with the add form
-    and any draft), says why, and answers 503."""
+    """A list's page (the first list when ``list_id`` is None). If the reader is down
+    the page still renders (with the add form and any draft), says why, and answers 503."""
     page, list_error = None, None
     try:
         page = reader().page(
+            list_id,
             status=status,
             after=after,
             limit=current_app.extensions["todo_settings"].page_size,
             min_lsn=session_lsn.current(),
+            with_lists=True,
         )
-    except (UpstreamUnavailable, UpstreamRejected) as exc:
+    except SessionEnded:
+        raise
+    except UpstreamRejected as exc:
+        if exc.status == 404:
+            return _not_found("There is no such list: it may have been deleted.")
+        list_error = f"The list can't be loaded right now ({exc.message}). Nothing you saved is lost."
+        http_status = max(http_status, 503)
+    except UpstreamUnavailable as exc:
         list_error = (
             f"The list can't be loaded right now ({exc.message}). Nothing you saved is lost; try again shortly."
         )
-        http_status = max(http_status, exc.status if isinstance(exc, UpstreamUnavailable) else 503)
+        http_status = max(http_status, exc.status)
+    shown_list = page["list"]["id"] if page else list_id
     view_query = urlencode({k: v for k, v in _view_query(status, after).items() if v is not None})
     html = render_template(
         "index.html",
         page=page,
+        list_id=shown_list,
+        list_path=url_for("web.show_list", list_id=shown_list) if shown_list else "",
         status=status,
         after=after,
         view_query=f"?{view_query}" if view_query else "",
@@ -91,7 +121,7 @@ def render_edit(todo_id: int, *, draft: str | None = None, error: str | None = N
         todo=todo,
         name=todo["name"] if draft is None else draft,
         error=error,
-        back=url_for("web.index", **_view_query(status, after)),
+        back=_list_url(todo["list"], status, after),
         view=_view_query(status, after),
     )
     return html, http_status
@@ -107,7 +137,8 @@ def _reshow(message: str, http_status: int):
             pass  # no such item, or it can't be read: fall back to the list
     status, after = _referrer_view()
     draft_name = text if request.endpoint == "web.add" else ""
-    return render_list(status, after, error=message, http_status=http_status, draft_name=draft_name)
+    list_id = (request.view_args or {}).get("list_id")
+    return render_list(list_id, status, after, error=message, http_status=http_status, draft_name=draft_name)
 
 
 def _wants_json() -> bool:
@@ -122,11 +153,22 @@ class _FormProblem(Exception):
 
 
 def _strict_forms():
-    if request.method == "POST" and request.blueprint == "web":
+    if request.method == "POST" and request.blueprint in ("web", "auth", "lists"):
         try:
             forms.check_utf8(request)
         except InvalidField as exc:
+            if request.blueprint != "web":
+                abort(400, description=str(exc))
             raise _FormProblem(str(exc), 400) from None
+
+
+@bp.before_request
+def _signed_in_only():
+    if identity.account_id() is None:
+        if _wants_json():
+            return jsonify(error="log in first"), 401
+        return identity.to_login()
+    return None
 
 
 def init_app(app, csrf) -> None:
@@ -150,6 +192,8 @@ def _invalid_field(exc: InvalidField):
 
 @bp.errorhandler(UpstreamRejected)
 def _rejected(exc: UpstreamRejected):
+    if isinstance(exc, SessionEnded):
+        return identity.session_ended()
     return _form_problem(_FormProblem(exc.message, exc.status))
 
 
@@ -170,15 +214,21 @@ def _csrf_failed(exc: CSRFError):
 
 @bp.get("/")
 def index():
-    status, after = _view_args(request.args)
-    return render_list(status, after)
+    return render_list(None, *_view_args(request.args))
 
 
-@bp.post("/todos")
-def add():
-    _, lsn = writer().create({"name": forms.name_field(request)})
+@bp.get("/lists/<id:list_id>")
+def show_list(list_id: int):
+    return render_list(list_id, *_view_args(request.args))
+
+
+@bp.post("/lists/<id:list_id>/todos")
+@bp.post("/todos", defaults={"list_id": None})
+def add(list_id: int | None):
+    """Add to a list (``/todos``: the first one, when the page could not say which)."""
+    _, lsn = writer().create(list_id, {"name": forms.name_field(request)})
     session_lsn.remember(lsn)
-    return _back()
+    return _back(list_id)
 
 
 @bp.post("/todos/<todo_id:todo_id>/toggle")
@@ -187,7 +237,7 @@ def toggle(todo_id: int):
     session_lsn.remember(lsn)
     if _wants_json():
         return jsonify(todo=body["todo"])
-    return _back()
+    return _back(body["todo"]["list"])
 
 
 @bp.get("/todos/<todo_id:todo_id>/edit")
@@ -204,29 +254,31 @@ def edit(todo_id: int):
 def rename(todo_id: int):
     if not request.form.get("name", "").strip():
         # As in TodoMVC: emptying the name deletes the item.
-        _, lsn = writer().delete(todo_id)
+        body, lsn = writer().delete(todo_id)
+        list_id = body["list"]
     else:
-        _, lsn = writer().update(todo_id, {"name": forms.name_field(request)})
+        body, lsn = writer().update(todo_id, {"name": forms.name_field(request)})
+        list_id = body["todo"]["list"]
     session_lsn.remember(lsn)
-    return _back()
+    return _back(list_id)
 
 
 @bp.post("/todos/<todo_id:todo_id>/delete")
 def delete(todo_id: int):
-    _, lsn = writer().delete(todo_id)
+    body, lsn = writer().delete(todo_id)
     session_lsn.remember(lsn)
-    return _back()
+    return _back(body["list"])
 
 
-@bp.post("/todos/mark-all")
-def mark_all():
-    _, lsn = writer().mark_all(forms.bool_field(request, "completed"))
+@bp.post("/lists/<id:list_id>/mark-all")
+def mark_all(list_id: int):
+    _, lsn = writer().mark_all(list_id, forms.bool_field(request, "completed"))
     session_lsn.remember(lsn)
-    return _back()
+    return _back(list_id)
 
 
-@bp.post("/todos/clear-completed")
-def clear_completed():
-    _, lsn = writer().delete_all(completed_only=True)
+@bp.post("/lists/<id:list_id>/clear-completed")
+def clear_completed(list_id: int):
+    _, lsn = writer().delete_all(list_id, completed_only=True)
     session_lsn.remember(lsn)
-    return _back()
+    return _back(list_id)

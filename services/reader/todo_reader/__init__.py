@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from prometheus_client import Gauge
 
-from todo_common import errors, health, logs, metrics, routing
+from todo_common import errors, health, logs, metrics, routing, service_auth
 from todo_common.db import Database
 from todo_common.settings import load as load_settings
 
@@ -45,5 +45,6 @@ def create_app(settings: ReaderSettings | None = None) -> Flask:
     errors.init_database_errors(app)
     health.init_app(app, readiness)
     metrics.init_app(app, "reader")
+    service_auth.init_app(app, settings.service_token_keys)
     app.register_blueprint(api.bp)
     return app

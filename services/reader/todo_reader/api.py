@@ -1,4 +1,8 @@
-"""The reader's JSON API: list (keyset pages, by status), one item, counts.
+"""The reader's JSON API: a list's items (keyset pages, by status), one item,
+counts, the account's lists and the account page's data.
+
+Whose data comes from the frontend's service token (the actor); another account's
+list or item is a 404, as one that does not exist.
 
 Every endpoint accepts ``X-Min-LSN`` (or ``?min_lsn=``) and then answers only with
 data that includes that write; ``X-Served-By`` says which server answered. The SQL
@@ -12,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 
 from todo_common import lsn as lsn_util
 from todo_common.errors import ApiError, error_response
+from todo_common.service_auth import actor
 from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_whole
 
 from . import store
@@ -59,6 +64,18 @@ def _replica_behind(exc: ReplicaBehind):
     )
 
 
+def _found(answer: tuple[str | None, str], what: str) -> Response:
+    body, served_by = answer
+    if body is None:
+        raise ApiError(404, f"{what} not found")
+    return _respond(body, served_by)
+
+
+def _list_arg() -> int | None:
+    text = request.args.get("list")
+    return None if text is None or text == "" else _int_arg("list", 0, 1, MAX_ID)
+
+
 @bp.get("/todos")
 def list_todos():
     status = request.args.get("status", "all")
@@ -67,17 +84,28 @@ def list_todos():
     max_page = current_app.extensions["todo_settings"].max_page_size
     limit = _int_arg("limit", min(100, max_page), 1, max_page)
     after = _int_arg("after", 0, 0, MAX_ID)
-    return _respond(*store.page(_reader(), status, after=after, limit=limit, min_lsn=_min_lsn()))
+    with_lists = request.args.get("with_lists") == "true"
+    answer = store.page(
+        _reader(), actor(), _list_arg(), status, after=after, limit=limit, with_lists=with_lists, min_lsn=_min_lsn()
+    )
+    return _found(answer, "list")
 
 
 @bp.get("/todos/<todo_id:todo_id>")
 def get_todo(todo_id: int):
-    body, served_by = store.one(_reader(), todo_id, min_lsn=_min_lsn())
-    if body is None:
-        raise ApiError(404, f"todo {todo_id} not found")
-    return _respond(body, served_by)
+    return _found(store.one(_reader(), actor(), todo_id, min_lsn=_min_lsn()), f"todo {todo_id}")
 
 
 @bp.get("/counts")
 def counts():
-    return _respond(*store.counts(_reader(), min_lsn=_min_lsn()))
+    return _found(store.counts(_reader(), actor(), _list_arg(), min_lsn=_min_lsn()), "list")
+
+
+@bp.get("/lists")
+def lists():
+    return _found(store.lists(_reader(), actor(), min_lsn=_min_lsn()), "lists")
+
+
+@bp.get("/account")
+def account():
+    return _found(store.account(_reader(), actor(), min_lsn=_min_lsn()), "account")

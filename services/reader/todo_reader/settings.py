@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from todo_common.service_token import keys_from_env
 from todo_common.settings import DatabaseSettings, Env, threads_per_worker
 
 
@@ -13,6 +14,8 @@ class ReaderSettings:
     # FALLBACK_DATABASE_*: the primary, used only when the replica is too far behind
     # a caller's own write; unset means "answer 503 instead".
     fallback_database: DatabaseSettings | None
+    # SERVICE_TOKEN_KEY (+ SERVICE_TOKEN_PREVIOUS_KEY while rotating); never in a repr
+    service_token_keys: tuple[str, ...] = field(repr=False)
     lsn_wait_timeout_ms: int  # LSN_WAIT_TIMEOUT_MS: longest wait for the replica to catch up
     max_page_size: int  # MAX_PAGE_SIZE
 
@@ -32,6 +35,7 @@ class ReaderSettings:
         return cls(
             database=DatabaseSettings.from_env(env, "DATABASE", application_name="todo-reader", pool_size=pool_size),
             fallback_database=fallback,
+            service_token_keys=keys_from_env(env),
             lsn_wait_timeout_ms=env.int("LSN_WAIT_TIMEOUT_MS", 1000, minimum=0, maximum=60000),
             max_page_size=env.int("MAX_PAGE_SIZE", 500, minimum=1, maximum=10000),
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from todo_common.db import Database
+from todo_common.ownership import Owner, resolve
+from todo_common.service_token import Actor
 from todo_common.validation import STATUSES
 
 if TYPE_CHECKING:
@@ -20,12 +22,16 @@ if TYPE_CHECKING:
 # PostgreSQL serialises faster than a json_build_object call per row.
 _TODO_COLUMNS = 'id, name, completed, position AS "order"'
 
-# Summed over the trigger-maintained slots: constant time whatever the table size.
-_COUNTS_JSON = """(SELECT json_build_object(
-        'all', coalesce(sum(total), 0),
-        'active', coalesce(sum(total - completed), 0),
-        'completed', coalesce(sum(completed), 0))
-    FROM todo_counts)"""
+# The list a read is about: the one named, else the account's first. Another
+# account's list is simply not found.
+_OWNED_LIST = """
+SELECT id, name, total, completed FROM todo_lists
+WHERE account_id = %(account)s
+  AND id = coalesce(%(list)s, (SELECT min(id) FROM todo_lists WHERE account_id = %(account)s))
+"""
+
+# Kept by triggers on the list's own row: constant time whatever the list's size.
+_COUNTS_JSON = "json_build_object('all', total, 'active', total - completed, 'completed', completed)"
 
 _STATUS_FILTER = {
     "all": "",
@@ -33,17 +39,20 @@ _STATUS_FILTER = {
     "completed": "AND completed",
 }
 
-# Keyset pagination: "id > after" walks the primary key (or the (completed, id)
-# index), so page 4,000 costs what page 1 costs. One row past the page says whether
-# there is a next one; the page before is found by walking back from "after" (its
-# own "after" is the id just below it, or 0 for the first page).
+# Keyset pagination: "id > after" walks the (list_id, id) index (or (list_id,
+# completed, id)), so page 4,000 costs what page 1 costs. One row past the page says
+# whether there is a next one; the page before is found by walking back from
+# "after" (its own "after" is the id just below it, or 0 for the first page). The
+# account's lists come along when asked, for the page's list switcher.
 _PAGE = """
-WITH page AS (
+WITH owned AS ({owned}),
+page AS (
     SELECT {columns} FROM todo_list
-    WHERE id > %(after)s {filter}
+    WHERE list_id = (SELECT id FROM owned) AND id > %(after)s {filter}
     ORDER BY id LIMIT %(limit)s + 1
 )
 SELECT json_build_object(
+    'list', json_build_object('id', owned.id, 'name', owned.name),
     'items', coalesce((SELECT json_agg(shown ORDER BY id)
                        FROM (SELECT * FROM page ORDER BY id LIMIT %(limit)s) shown), '[]'::json),
     'next_after', (SELECT CASE WHEN count(*) > %(limit)s
@@ -51,21 +60,53 @@ SELECT json_build_object(
                    FROM page),
     'prev_after', CASE WHEN %(after)s > 0 THEN
                       (SELECT CASE WHEN count(*) > %(limit)s THEN min(id) ELSE 0 END
-                       FROM (SELECT id FROM todo_list WHERE id <= %(after)s {filter}
+                       FROM (SELECT id FROM todo_list WHERE list_id = owned.id AND id <= %(after)s {filter}
                              ORDER BY id DESC LIMIT %(limit)s + 1) back) END,
-    'counts', {counts}
+    'counts', {counts},
+    'lists', CASE WHEN %(with_lists)s THEN
+                 (SELECT json_agg(json_build_object('id', id, 'name', name) ORDER BY id)
+                  FROM todo_lists WHERE account_id = %(account)s) END
 )::text
+FROM owned
 """
 
 # One statement per status filter, built once from the template above.
 PAGE_SQL = {
-    status: _PAGE.format(filter=_STATUS_FILTER[status], columns=_TODO_COLUMNS, counts=_COUNTS_JSON)
+    status: _PAGE.format(owned=_OWNED_LIST, filter=_STATUS_FILTER[status], columns=_TODO_COLUMNS, counts=_COUNTS_JSON)
     for status in STATUSES
 }
 
-ONE_SQL = f"SELECT row_to_json(todo)::text FROM (SELECT {_TODO_COLUMNS} FROM todo_list WHERE id = %(id)s) todo"
+ONE_SQL = """
+SELECT row_to_json(todo)::text FROM (
+    SELECT t.id, t.name, t.completed, t.position AS "order", t.list_id AS list
+    FROM todo_list t JOIN todo_lists l ON l.id = t.list_id
+    WHERE t.id = %(id)s AND l.account_id = %(account)s AND (%(list)s::bigint IS NULL OR t.list_id = %(list)s)
+) todo
+"""
 
-COUNTS_SQL = f"SELECT {_COUNTS_JSON}::text"
+COUNTS_SQL = f"SELECT {_COUNTS_JSON}::text FROM ({_OWNED_LIST}) owned"
+
+LISTS_SQL = """
+SELECT json_build_object('lists', coalesce(json_agg(json_build_object(
+    'id', id, 'name', name, 'total', total, 'completed', completed) ORDER BY id), '[]'::json))::text
+FROM todo_lists WHERE account_id = %(account)s
+"""
+
+ACCOUNT_SQL = """
+SELECT json_build_object(
+    'id', a.id,
+    'username', a.username,
+    'created_at', a.created_at,
+    'lists', (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'total', total) ORDER BY id),
+                              '[]'::json)
+              FROM todo_lists WHERE account_id = a.id),
+    'tokens', (SELECT coalesce(json_agg(json_build_object('id', t.id, 'list', t.list_id, 'list_name', l.name,
+                                                          'created_at', t.created_at) ORDER BY t.id),
+                               '[]'::json)
+               FROM api_tokens t JOIN todo_lists l ON l.id = t.list_id WHERE t.account_id = a.id)
+)::text
+FROM accounts a WHERE a.id = %(account)s
+"""
 
 # True once this server shows everything up to the LSN. A server that is not in
 # recovery (a primary, or an external database without replicas) has nothing to wait for.
@@ -80,33 +121,65 @@ SELECT pg_is_in_recovery(),
             THEN pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) END,
        CASE WHEN pg_is_in_recovery()
             THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END,
-       to_regclass('todo_counts') IS NOT NULL
+       to_regclass('todo_lists') IS NOT NULL
 """
 
 
-def _json_text(sql: str, params: dict):
-    """Work for the pool: run one statement, return its single text value (None if no row)."""
+def _scope(owner: Owner, list_id: int | None) -> dict:
+    """Parameters naming whose data, and which list, a statement may read."""
+    if owner.list_id is not None:  # an API token: its own list, nothing else
+        # Another list names nothing the token may read: not found, like another account's.
+        list_id = 0 if list_id is not None and list_id != owner.list_id else owner.list_id
+    return {"account": owner.account_id, "list": list_id}
+
+
+def _json_text(actor: Actor, sql: str, params: dict, *, list_id: int | None = None, sessions_only: bool = False):
+    """Work for the pool: find who acts, run one statement for them, return its single
+    text value (None if no row: nothing of theirs matched)."""
 
     def work(cur) -> str | None:
-        cur.execute(sql, params)
+        owner = resolve(cur, actor)
+        if sessions_only and owner.list_id is not None:
+            return None  # an API token sees the items of its list, not the account
+        cur.execute(sql, {**params, **_scope(owner, list_id)})
         row = cur.fetchone()
         return None if row is None else row[0]
 
     return work
 
 
-def page(reader: ConsistentReader, status: str, *, after: int, limit: int, min_lsn: str | None) -> tuple[str, str]:
-    """One keyset page of ``status`` items after id ``after``, with next/prev and counts."""
-    return reader.read(_json_text(PAGE_SQL[status], {"after": after, "limit": limit}), min_lsn)
+def page(
+    reader: ConsistentReader,
+    actor: Actor,
+    list_id: int | None,
+    status: str,
+    *,
+    after: int,
+    limit: int,
+    with_lists: bool,
+    min_lsn: str | None,
+) -> tuple[str | None, str]:
+    """One keyset page of a list's ``status`` items after id ``after``, with next/prev,
+    counts and (``with_lists``) the account's lists; None when the list is not theirs."""
+    params = {"after": after, "limit": limit, "with_lists": with_lists}
+    return reader.read(_json_text(actor, PAGE_SQL[status], params, list_id=list_id), min_lsn)
 
 
-def one(reader: ConsistentReader, todo_id: int, *, min_lsn: str | None) -> tuple[str | None, str]:
-    """One item, or None as the text when no item has this id."""
-    return reader.read(_json_text(ONE_SQL, {"id": todo_id}), min_lsn)
+def one(reader: ConsistentReader, actor: Actor, todo_id: int, *, min_lsn: str | None) -> tuple[str | None, str]:
+    """One item, or None as the text when the actor has no item with this id."""
+    return reader.read(_json_text(actor, ONE_SQL, {"id": todo_id}), min_lsn)
 
 
-def counts(reader: ConsistentReader, *, min_lsn: str | None) -> tuple[str, str]:
-    return reader.read(_json_text(COUNTS_SQL, {}), min_lsn)
+def counts(reader: ConsistentReader, actor: Actor, list_id: int | None, *, min_lsn: str | None):
+    return reader.read(_json_text(actor, COUNTS_SQL, {}, list_id=list_id), min_lsn)
+
+
+def lists(reader: ConsistentReader, actor: Actor, *, min_lsn: str | None) -> tuple[str | None, str]:
+    return reader.read(_json_text(actor, LISTS_SQL, {}, sessions_only=True), min_lsn)
+
+
+def account(reader: ConsistentReader, actor: Actor, *, min_lsn: str | None) -> tuple[str | None, str]:
+    return reader.read(_json_text(actor, ACCOUNT_SQL, {}, sessions_only=True), min_lsn)
 
 
 def caught_up(cur, lsn: str) -> bool:

@@ -1,14 +1,15 @@
-"""The writer: the only service that changes the list, bound to the PostgreSQL primary."""
+"""The writer: the only service that changes data (accounts, lists, items), bound to
+the PostgreSQL primary."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from todo_common import errors, health, logs, metrics, routing
+from todo_common import errors, health, logs, metrics, routing, service_auth
 from todo_common.db import Database
 from todo_common.settings import load as load_settings
 
-from . import api, migrate
+from . import account_api, api, migrate
 from .settings import WriterSettings
 
 
@@ -33,6 +34,8 @@ def create_app(settings: WriterSettings | None = None) -> Flask:
     errors.init_database_errors(app)
     health.init_app(app, readiness)
     metrics.init_app(app, "writer")
+    service_auth.init_app(app, settings.service_token_keys)
     migrate.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(account_api.bp)
     return app

@@ -1,5 +1,9 @@
-"""The writer's JSON API: every change to the list, each answered with the WAL
-position (``X-Commit-LSN`` header and ``lsn`` field) the change committed at."""
+"""The writer's JSON API: every change to a person's lists and items, each answered
+with the WAL position (``X-Commit-LSN`` header and ``lsn`` field) it committed at.
+
+Whose data a request may touch comes from the frontend's service token (the actor);
+another account's list or item answers 404, as one that does not exist.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,12 @@ import time
 
 from flask import Blueprint, current_app, jsonify, request
 
-from todo_common.errors import ApiError
+from todo_common.errors import ApiError, error_response
 from todo_common.fields import checked
 from todo_common.json_body import read_object
 from todo_common.lsn import COMMIT_LSN_HEADER
+from todo_common.service_auth import actor
+from todo_common.validation import MAX_ID, InvalidField, clean_name, parse_whole
 
 from . import store
 
@@ -67,17 +73,72 @@ def _purge_old_keys_now_and_then() -> None:
         _purge_lock.release()
 
 
+def _list_field(data: dict) -> int | None:
+    """The optional ``list`` a change goes to (default: the token's list, or the
+    account's first)."""
+    value = data.pop("list", None)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID):
+        raise ApiError(422, "list must be the id of one of your lists")
+    return value
+
+
+def _list_arg() -> int | None:
+    text = request.args.get("list")
+    if text is None:
+        return None
+    try:
+        return parse_whole("list", text, 1, MAX_ID)
+    except InvalidField as exc:
+        raise ApiError(422, str(exc)) from None
+
+
+@bp.errorhandler(store.NotFound)
+def _not_found(exc: store.NotFound):
+    return error_response(404, "not found: no such list or item")
+
+
+@bp.errorhandler(store.ListFull)
+def _list_full(exc: store.ListFull):
+    return error_response(409, f"this list is full: a list can hold at most {exc.args[0]} items")
+
+
+@bp.errorhandler(store.TooManyLists)
+def _too_many_lists(exc: store.TooManyLists):
+    return error_response(409, f"you have the most lists an account can have ({exc.args[0]}); delete one first")
+
+
+@bp.errorhandler(store.LastList)
+def _last_list(exc: store.LastList):
+    return error_response(409, "this is your only list; an account keeps at least one")
+
+
+@bp.errorhandler(store.ReadOnlyScope)
+def _read_only_scope(exc: store.ReadOnlyScope):
+    return error_response(403, "an API token can change the items of its list, not the lists")
+
+
 @bp.post("/todos")
 def create_todo():
-    fields = checked(read_object(request), FIELDS, required=("name",))
+    data = read_object(request)
+    list_id = _list_field(data)
+    fields = checked(data, FIELDS, required=("name",))
     name, completed, order = fields["name"], fields.get("completed", False), fields.get("order")
+    settings = _settings()
     key = _idempotency_key()
     if key is None:
-        todo, lsn = store.create(_db(), name, completed, order)
+        todo, lsn = store.create(_db(), actor(), list_id, name, completed, order, max_items=settings.max_items_per_list)
         return _answer({"todo": todo}, lsn, 201)
     try:
         todo, lsn, replayed = store.create_idempotent(
-            _db(), key, name, completed, order, _settings().idempotency_ttl_hours
+            _db(),
+            actor(),
+            list_id,
+            key,
+            name,
+            completed,
+            order,
+            max_items=settings.max_items_per_list,
+            ttl_hours=settings.idempotency_ttl_hours,
         )
     except store.KeyReused:
         raise ApiError(422, f"this {IDEMPOTENCY_HEADER} was already used with a different request") from None
@@ -93,34 +154,61 @@ def update_todo(todo_id: int):
     changes = checked(read_object(request), FIELDS)
     if not changes:
         raise ApiError(422, "nothing to change: send name, completed and/or order")
-    try:
-        todo, lsn = store.update(_db(), todo_id, changes)
-    except store.NotFound:
-        raise ApiError(404, f"todo {todo_id} not found") from None
+    todo, lsn = store.update(_db(), actor(), todo_id, changes)
     return _answer({"todo": todo}, lsn)
 
 
 @bp.delete("/todos/<todo_id:todo_id>")
 def delete_todo(todo_id: int):
-    try:
-        lsn = store.delete(_db(), todo_id)
-    except store.NotFound:
-        raise ApiError(404, f"todo {todo_id} not found") from None
-    return _answer({"deleted": 1}, lsn)
+    list_id, lsn = store.delete(_db(), actor(), todo_id)
+    return _answer({"deleted": 1, "list": list_id}, lsn)
 
 
 @bp.delete("/todos")
 def delete_todos():
-    """``?completed=true`` clears completed items; without it, deletes every item."""
+    """``?completed=true`` clears completed items; without it, empties the list."""
     which = request.args.get("completed")
     if which not in (None, "true"):
         raise ApiError(400, "completed may only be 'true' (clear completed items)")
-    deleted, lsn = store.delete_all(_db(), completed_only=which == "true")
-    return _answer({"deleted": deleted}, lsn)
+    list_id, deleted, lsn = store.delete_all(_db(), actor(), _list_arg(), completed_only=which == "true")
+    return _answer({"deleted": deleted, "list": list_id}, lsn)
 
 
 @bp.post("/todos/mark-all")
 def mark_all():
-    completed = checked(read_object(request), {"completed": "completed"}, required=("completed",))["completed"]
-    updated, lsn = store.set_all_completed(_db(), completed)
-    return _answer({"updated": updated}, lsn)
+    data = read_object(request)
+    list_id = _list_field(data)
+    completed = checked(data, {"completed": "completed"}, required=("completed",))["completed"]
+    list_id, updated, lsn = store.set_all_completed(_db(), actor(), list_id, completed)
+    return _answer({"updated": updated, "list": list_id}, lsn)
+
+
+def _list_name(data: dict) -> str:
+    unknown = sorted(set(data) - {"name"})
+    if unknown:
+        raise ApiError(422, f"unknown field(s): {', '.join(unknown)}; allowed: name")
+    if "name" not in data:
+        raise ApiError(422, "name is required")
+    try:
+        return clean_name(data["name"])
+    except InvalidField as exc:
+        raise ApiError(422, str(exc)) from None
+
+
+@bp.post("/lists")
+def create_list():
+    name = _list_name(read_object(request))
+    todo_list, lsn = store.create_list(_db(), actor(), name, max_lists=_settings().max_lists_per_account)
+    return _answer({"list": todo_list}, lsn, 201)
+
+
+@bp.patch("/lists/<id:list_id>")
+def rename_list(list_id: int):
+    todo_list, lsn = store.rename_list(_db(), actor(), list_id, _list_name(read_object(request)))
+    return _answer({"list": todo_list}, lsn)
+
+
+@bp.delete("/lists/<id:list_id>")
+def delete_list(list_id: int):
+    lsn = store.delete_list(_db(), actor(), list_id)
+    return _answer({"deleted": list_id}, lsn)

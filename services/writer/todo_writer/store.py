@@ -10,43 +10,84 @@ import hashlib
 import json
 
 from todo_common.db import Database, transaction
+from todo_common.ownership import Owner, resolve
+from todo_common.service_token import Actor
 
 # A todo as the API shows it: the column is ``position``, the field ``order``.
-_RETURNING = "RETURNING id, name, completed, position"
+_RETURNING = "RETURNING t.id, t.name, t.completed, t.position, t.list_id"
 
-INSERT_SQL = (
-    f"INSERT INTO todo_list (name, completed, position) VALUES (%(name)s, %(completed)s, %(order)s) {_RETURNING}"
-)
+# Every statement names the owner: a row of another account is never touched, and
+# looks exactly like a row that does not exist.
+
+# The list a change goes to: the one named, else the account's first. Locked, so
+# two concurrent inserts cannot both take the list's last free place.
+_TARGET_LIST = """
+SELECT id FROM todo_lists
+WHERE account_id = %(account)s
+  AND id = coalesce(%(list)s, (SELECT min(id) FROM todo_lists WHERE account_id = %(account)s))
+"""
+INSERT_SQL = f"""
+INSERT INTO todo_list AS t (list_id, name, completed, position)
+SELECT l.id, %(name)s, %(completed)s, %(order)s FROM todo_lists l
+WHERE l.id = ({_TARGET_LIST}) AND l.total < %(max_items)s
+FOR UPDATE OF l
+{_RETURNING}
+"""
+LIST_FULLNESS_SQL = f"SELECT total FROM todo_lists WHERE id = ({_TARGET_LIST})"
 
 # One statement for any subset of the fields: each set_* flag says whether its field
 # changes. (A row update writes the whole row whichever columns are named.)
 UPDATE_SQL = f"""
-UPDATE todo_list SET
-    name = CASE WHEN %(set_name)s THEN %(name)s ELSE name END,
-    completed = CASE WHEN %(set_completed)s THEN %(completed)s ELSE completed END,
-    position = CASE WHEN %(set_order)s THEN %(order)s ELSE position END
-WHERE id = %(id)s {_RETURNING}
+UPDATE todo_list t SET
+    name = CASE WHEN %(set_name)s THEN %(name)s ELSE t.name END,
+    completed = CASE WHEN %(set_completed)s THEN %(completed)s ELSE t.completed END,
+    position = CASE WHEN %(set_order)s THEN %(order)s ELSE t.position END
+FROM todo_lists l
+WHERE t.id = %(id)s AND l.id = t.list_id AND l.account_id = %(account)s
+  AND (%(list)s::bigint IS NULL OR t.list_id = %(list)s)
+{_RETURNING}
 """
+DELETE_SQL = """
+DELETE FROM todo_list t USING todo_lists l
+WHERE t.id = %(id)s AND l.id = t.list_id AND l.account_id = %(account)s
+  AND (%(list)s::bigint IS NULL OR t.list_id = %(list)s)
+RETURNING t.list_id
+"""
+OWN_LIST_SQL = f"SELECT id FROM todo_lists WHERE id = ({_TARGET_LIST})"
+DELETE_ALL_SQL = "DELETE FROM todo_list WHERE list_id = %(list)s"
+DELETE_COMPLETED_SQL = "DELETE FROM todo_list WHERE list_id = %(list)s AND completed"
+SET_ALL_COMPLETED_SQL = (
+    "UPDATE todo_list SET completed = %(completed)s WHERE list_id = %(list)s AND completed <> %(completed)s"
+)
 
-DELETE_SQL = "DELETE FROM todo_list WHERE id = %(id)s"
-DELETE_ALL_SQL = "DELETE FROM todo_list"
-DELETE_COMPLETED_SQL = "DELETE FROM todo_list WHERE completed"
-SET_ALL_COMPLETED_SQL = "UPDATE todo_list SET completed = %(completed)s WHERE completed <> %(completed)s"
+# Lists. The account's row is locked while its lists are counted, so concurrent
+# requests cannot pass the limit or delete the last list together.
+LOCK_ACCOUNT_SQL = "SELECT 1 FROM accounts WHERE id = %(account)s FOR UPDATE"
+COUNT_LISTS_SQL = "SELECT count(*) FROM todo_lists WHERE account_id = %(account)s"
+INSERT_LIST_SQL = "INSERT INTO todo_lists (account_id, name) VALUES (%(account)s, %(name)s) RETURNING id, name"
+RENAME_LIST_SQL = (
+    "UPDATE todo_lists SET name = %(name)s WHERE id = %(list)s AND account_id = %(account)s RETURNING id, name"
+)
+DELETE_LIST_SQL = "DELETE FROM todo_lists WHERE id = %(list)s AND account_id = %(account)s"
 
 # After an autocommit statement returns, its commit record is in the WAL below this.
 CURRENT_LSN_SQL = "SELECT pg_current_wal_lsn()::text"
 
-# Idempotency keys: an expired key is forgotten before it is claimed again; the
-# claim's row lock makes a concurrent request with the same key wait for the first.
+# Idempotency keys, per account: an expired key is forgotten before it is claimed
+# again; the claim's row lock makes a concurrent request with the same key wait.
 EXPIRE_KEY_SQL = (
-    "DELETE FROM idempotency_keys WHERE key = %(key)s AND created_at < now() - make_interval(hours => %(ttl)s)"
+    "DELETE FROM idempotency_keys WHERE account_id = %(account)s AND key = %(key)s"
+    " AND created_at < now() - make_interval(hours => %(ttl)s)"
 )
 CLAIM_KEY_SQL = (
-    "INSERT INTO idempotency_keys (key, request_hash, response) VALUES (%(key)s, %(hash)s, '{}')"
-    " ON CONFLICT (key) DO NOTHING RETURNING key"
+    "INSERT INTO idempotency_keys (account_id, key, request_hash, response)"
+    " VALUES (%(account)s, %(key)s, %(hash)s, '{}')"
+    " ON CONFLICT (account_id, key) DO NOTHING RETURNING key"
 )
-CLAIMED_KEY_SQL = "SELECT request_hash, response FROM idempotency_keys WHERE key = %(key)s"
-SAVE_RESPONSE_SQL = "UPDATE idempotency_keys SET response = %(response)s WHERE key = %(key)s"
+CLAIMED_KEY_SQL = "SELECT request_hash, response FROM idempotency_keys WHERE account_id = %(account)s AND key = %(key)s"
+SAVE_RESPONSE_SQL = (
+    "UPDATE idempotency_keys SET response = %(response)s WHERE account_id = %(account)s AND key = %(key)s"
+)
 PURGE_KEYS_SQL = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => %(ttl)s)"
 
 # The fields a change may name (the API's names), each with its set_* flag in UPDATE_SQL.
@@ -54,7 +95,23 @@ FIELDS = ("name", "completed", "order")
 
 
 class NotFound(LookupError):
+    """No such item or list for this owner (it may exist for someone else)."""
+
+
+class ListFull(Exception):
     pass
+
+
+class LastList(Exception):
+    """An account keeps at least one list."""
+
+
+class TooManyLists(Exception):
+    pass
+
+
+class ReadOnlyScope(Exception):
+    """An API token may change the items of its list, not the lists themselves."""
 
 
 class KeyReused(ValueError):
@@ -62,58 +119,93 @@ class KeyReused(ValueError):
 
 
 def _todo(row) -> dict:
-    id_, name, completed, position = row
-    return {"id": id_, "name": name, "completed": completed, "order": position}
+    id_, name, completed, position, list_id = row
+    return {"id": id_, "name": name, "completed": completed, "order": position, "list": list_id}
 
 
-def _lsn(cur) -> str:
+def current_lsn(cur) -> str:
     cur.execute(CURRENT_LSN_SQL)
     return cur.fetchone()[0]
 
 
-def _insert(cur, name: str, completed: bool, order: int | None) -> dict:
-    cur.execute(INSERT_SQL, {"name": name, "completed": completed, "order": order})
-    return _todo(cur.fetchone())
+def _scope(owner: Owner, list_id: int | None) -> dict:
+    """Parameters naming whose data, and which list, a statement may touch."""
+    if owner.list_id is not None:  # an API token: its own list, nothing else
+        if list_id is not None and list_id != owner.list_id:
+            raise NotFound(list_id)
+        list_id = owner.list_id
+    return {"account": owner.account_id, "list": list_id}
 
 
-def create(db: Database, name: str, completed: bool, order: int | None) -> tuple[dict, str]:
+def _sessions_only(owner: Owner) -> None:
+    if owner.list_id is not None:
+        raise ReadOnlyScope()
+
+
+def _insert(cur, scope: dict, name: str, completed: bool, order: int | None, max_items: int) -> dict:
+    cur.execute(INSERT_SQL, {**scope, "name": name, "completed": completed, "order": order, "max_items": max_items})
+    row = cur.fetchone()
+    if row is None:
+        cur.execute(LIST_FULLNESS_SQL, scope)
+        if cur.fetchone() is None:
+            raise NotFound(scope["list"])
+        raise ListFull(max_items)
+    return _todo(row)
+
+
+def create(
+    db: Database, actor: Actor, list_id: int | None, name: str, completed: bool, order: int | None, *, max_items: int
+) -> tuple[dict, str]:
     def work(cur):
-        todo = _insert(cur, name, completed, order)
-        return todo, _lsn(cur)
+        scope = _scope(resolve(cur, actor), list_id)
+        todo = _insert(cur, scope, name, completed, order, max_items)
+        return todo, current_lsn(cur)
 
     # A lost reply may hide a committed INSERT: never repeat it blindly.
     return db.run(work, retry=False)
 
 
 def create_idempotent(
-    db: Database, key: str, name: str, completed: bool, order: int | None, ttl_hours: int
+    db: Database,
+    actor: Actor,
+    list_id: int | None,
+    key: str,
+    name: str,
+    completed: bool,
+    order: int | None,
+    *,
+    max_items: int,
+    ttl_hours: int,
 ) -> tuple[dict, str, bool]:
-    """Create once per key. Returns (todo, lsn, replayed). A concurrent request with
-    the same key waits on the key's row lock and then replays the first answer."""
-    request_hash = hashlib.sha256(json.dumps([name, completed, order]).encode()).hexdigest()
+    """Create once per key and account. Returns (todo, lsn, replayed). A concurrent
+    request with the same key waits on the key's row lock, then replays the first answer."""
+    request_hash = hashlib.sha256(json.dumps([list_id, name, completed, order]).encode()).hexdigest()
 
     def work(cur):
+        owner = resolve(cur, actor)
+        scope = _scope(owner, list_id)
+        keyed = {"account": owner.account_id, "key": key}
         with transaction(cur):
-            cur.execute(EXPIRE_KEY_SQL, {"key": key, "ttl": ttl_hours})
-            cur.execute(CLAIM_KEY_SQL, {"key": key, "hash": request_hash})
+            cur.execute(EXPIRE_KEY_SQL, {**keyed, "ttl": ttl_hours})
+            cur.execute(CLAIM_KEY_SQL, {**keyed, "hash": request_hash})
             if cur.fetchone() is None:
-                cur.execute(CLAIMED_KEY_SQL, {"key": key})
+                cur.execute(CLAIMED_KEY_SQL, keyed)
                 stored_hash, response = cur.fetchone()
                 if stored_hash != request_hash:
                     raise KeyReused(key)
                 replay = (response, True)
             else:
-                todo = _insert(cur, name, completed, order)
-                cur.execute(SAVE_RESPONSE_SQL, {"response": json.dumps(todo), "key": key})
+                todo = _insert(cur, scope, name, completed, order, max_items)
+                cur.execute(SAVE_RESPONSE_SQL, {**keyed, "response": json.dumps(todo)})
                 replay = (todo, False)
         todo, replayed = replay
-        return todo, _lsn(cur), replayed
+        return todo, current_lsn(cur), replayed
 
     # Safe to retry: the key makes a second run a replay.
     return db.run(work)
 
 
-def update(db: Database, todo_id: int, changes: dict) -> tuple[dict, str]:
+def update(db: Database, actor: Actor, todo_id: int, changes: dict) -> tuple[dict, str]:
     """Apply ``changes`` (keys among name, completed, order; at least one) to one item."""
     unknown = set(changes) - set(FIELDS)
     if not changes or unknown:
@@ -124,37 +216,103 @@ def update(db: Database, todo_id: int, changes: dict) -> tuple[dict, str]:
         params[field] = changes.get(field)
 
     def work(cur):
-        cur.execute(UPDATE_SQL, params)
+        cur.execute(UPDATE_SQL, {**params, **_scope(resolve(cur, actor), None)})
         row = cur.fetchone()
         if row is None:
             raise NotFound(todo_id)
-        return _todo(row), _lsn(cur)
+        return _todo(row), current_lsn(cur)
 
     return db.run(work)
 
 
-def delete(db: Database, todo_id: int) -> str:
+def delete(db: Database, actor: Actor, todo_id: int) -> tuple[int, str]:
+    """Delete one item; returns (the list it was in, lsn)."""
+
     def work(cur):
-        cur.execute(DELETE_SQL, {"id": todo_id})
-        if cur.rowcount == 0:
+        cur.execute(DELETE_SQL, {"id": todo_id, **_scope(resolve(cur, actor), None)})
+        row = cur.fetchone()
+        if row is None:
             raise NotFound(todo_id)
-        return _lsn(cur)
+        return row[0], current_lsn(cur)
 
     return db.run(work, retry=False)
 
 
-def delete_all(db: Database, *, completed_only: bool) -> tuple[int, str]:
+def _own_list(cur, scope: dict) -> int:
+    cur.execute(OWN_LIST_SQL, scope)
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound(scope["list"])
+    return row[0]
+
+
+def delete_all(db: Database, actor: Actor, list_id: int | None, *, completed_only: bool) -> tuple[int, int, str]:
+    """Empty a list (or clear its completed items); returns (list, deleted, lsn)."""
+
     def work(cur):
-        cur.execute(DELETE_COMPLETED_SQL if completed_only else DELETE_ALL_SQL)
-        return cur.rowcount, _lsn(cur)
+        target = _own_list(cur, _scope(resolve(cur, actor), list_id))
+        cur.execute(DELETE_COMPLETED_SQL if completed_only else DELETE_ALL_SQL, {"list": target})
+        return target, cur.rowcount, current_lsn(cur)
 
     return db.run(work)
 
 
-def set_all_completed(db: Database, completed: bool) -> tuple[int, str]:
+def set_all_completed(db: Database, actor: Actor, list_id: int | None, completed: bool) -> tuple[int, int, str]:
+    """Mark every item of a list; returns (list, updated, lsn)."""
+
     def work(cur):
-        cur.execute(SET_ALL_COMPLETED_SQL, {"completed": completed})
-        return cur.rowcount, _lsn(cur)
+        target = _own_list(cur, _scope(resolve(cur, actor), list_id))
+        cur.execute(SET_ALL_COMPLETED_SQL, {"list": target, "completed": completed})
+        return target, cur.rowcount, current_lsn(cur)
+
+    return db.run(work)
+
+
+def create_list(db: Database, actor: Actor, name: str, *, max_lists: int) -> tuple[dict, str]:
+    def work(cur):
+        owner = resolve(cur, actor)
+        _sessions_only(owner)
+        account = {"account": owner.account_id}
+        with transaction(cur):
+            cur.execute(LOCK_ACCOUNT_SQL, account)
+            cur.execute(COUNT_LISTS_SQL, account)
+            if cur.fetchone()[0] >= max_lists:
+                raise TooManyLists(max_lists)
+            cur.execute(INSERT_LIST_SQL, {**account, "name": name})
+            list_id, list_name = cur.fetchone()
+        return {"id": list_id, "name": list_name}, current_lsn(cur)
+
+    return db.run(work, retry=False)
+
+
+def rename_list(db: Database, actor: Actor, list_id: int, name: str) -> tuple[dict, str]:
+    def work(cur):
+        owner = resolve(cur, actor)
+        _sessions_only(owner)
+        cur.execute(RENAME_LIST_SQL, {"account": owner.account_id, "list": list_id, "name": name})
+        row = cur.fetchone()
+        if row is None:
+            raise NotFound(list_id)
+        return {"id": row[0], "name": row[1]}, current_lsn(cur)
+
+    return db.run(work)
+
+
+def delete_list(db: Database, actor: Actor, list_id: int) -> str:
+    """Delete a list with its items and tokens; an account's last list stays."""
+
+    def work(cur):
+        owner = resolve(cur, actor)
+        _sessions_only(owner)
+        scope = {"account": owner.account_id, "list": list_id}
+        with transaction(cur):
+            cur.execute(LOCK_ACCOUNT_SQL, scope)
+            _own_list(cur, scope)
+            cur.execute(COUNT_LISTS_SQL, scope)
+            if cur.fetchone()[0] <= 1:
+                raise LastList(list_id)
+            cur.execute(DELETE_LIST_SQL, scope)
+        return current_lsn(cur)
 
     return db.run(work)
 

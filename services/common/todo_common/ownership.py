@@ -1,0 +1,48 @@
+"""Whose data a request may touch: the actor the frontend vouched for (see
+``service_token``), checked against the database on the connection that runs the
+request, so a session ended elsewhere or a revoked API token stops working at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .service_token import Actor
+
+SESSION_OWNER = "SELECT id, NULL::bigint FROM accounts WHERE id = %(account)s AND session_generation = %(generation)s"
+API_TOKEN_OWNER = "SELECT account_id, list_id FROM api_tokens WHERE token_hash = decode(%(token_hash)s, 'hex')"
+
+
+class NotSignedIn(Exception):
+    """The request acts for nobody (an anonymous actor) where an account is needed."""
+
+
+class SessionEnded(NotSignedIn):
+    """The session's generation is gone (logout, password change) or the account is."""
+
+
+class UnknownApiToken(LookupError):
+    """The API token was revoked or never existed: the URL names nothing."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The account a request acts for; ``list_id`` when it may only touch one list."""
+
+    account_id: int
+    list_id: int | None = None
+
+
+def resolve(cur, actor: Actor) -> Owner:
+    """The owner behind ``actor``, or one of the exceptions above."""
+    if actor.api_token_hash is not None:
+        cur.execute(API_TOKEN_OWNER, {"token_hash": actor.api_token_hash})
+        row = cur.fetchone()
+        if row is None:
+            raise UnknownApiToken()
+        return Owner(row[0], row[1])
+    if actor.account_id is None:
+        raise NotSignedIn()
+    cur.execute(SESSION_OWNER, {"account": actor.account_id, "generation": actor.generation})
+    if cur.fetchone() is None:
+        raise SessionEnded()
+    return Owner(actor.account_id)

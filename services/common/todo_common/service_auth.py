@@ -1,0 +1,46 @@
+"""The reader's and the writer's door: every API request must carry a service token
+signed by the frontend (``Authorization: Bearer <jwt>``); health and metrics stay
+open to the probes and the scraper. Also maps what the database said about the
+actor (see ``ownership``) to answers the frontend understands."""
+
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, request
+
+from .errors import ApiError
+from .ownership import NotSignedIn, SessionEnded, UnknownApiToken
+from .service_token import Actor, InvalidServiceToken, verify
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+# The frontend tells a session that ended (log in again) from a refused password.
+SESSION_ENDED = "session_ended"
+NOT_SIGNED_IN = "not_signed_in"
+
+
+def init_app(app: Flask, keys: tuple[str, ...]) -> None:
+    @app.before_request
+    def _authenticate():
+        if request.path in OPEN_PATHS:
+            return
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "a service token is required", headers={"WWW-Authenticate": "Bearer"})
+        try:
+            g.actor = verify(token.strip(), keys)
+        except InvalidServiceToken as exc:
+            raise ApiError(401, str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+
+    @app.errorhandler(NotSignedIn)
+    def _not_signed_in(exc: NotSignedIn):
+        if isinstance(exc, SessionEnded):
+            return jsonify(error="your session has ended; log in again", code=SESSION_ENDED), 401
+        return jsonify(error="log in first", code=NOT_SIGNED_IN), 401
+
+    @app.errorhandler(UnknownApiToken)
+    def _unknown_token(exc: UnknownApiToken):
+        return jsonify(error="no such API token: it may have been revoked"), 404
+
+
+def actor() -> Actor:
+    return g.actor

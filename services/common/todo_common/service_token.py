@@ -1,0 +1,118 @@
+"""Service identity: the frontend signs a short-lived token (a JWT, HS256) on every
+call to the reader and the writer, naming who acts; they accept nothing else.
+
+A token says one of three things:
+- ``sub`` + ``gen``: a person's browser session (account id and the account's
+  session generation, which the services check against the database, so logout
+  and password change end every session at once);
+- ``tok``: a script with an API token (the SHA-256 of it, hex), resolved by the
+  services to its account and list;
+- neither: an anonymous visitor, allowed only to sign up or log in.
+``addr`` carries the client address the frontend saw, for per-address limits.
+
+Keys: ``SERVICE_TOKEN_KEY`` signs and verifies; ``SERVICE_TOKEN_PREVIOUS_KEY``, when
+set, is still accepted, so a key is rotated without a failed request (see the
+chart README).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+ALGORITHM = "HS256"
+AUDIENCE = "todo-services"
+ISSUER = "todo-frontend"
+# Long enough for one request with its retries, short enough to be useless if logged.
+LIFETIME_SECONDS = 60
+# Clocks of different nodes drift a little.
+LEEWAY_SECONDS = 10
+MIN_KEY_LENGTH = 32
+
+
+class InvalidServiceToken(Exception):
+    """Missing, malformed, expired or forged; the message says which, for the caller."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a request acts for, as the frontend vouched for it."""
+
+    account_id: int | None = None
+    generation: int | None = None
+    api_token_hash: str | None = None
+    address: str | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.account_id is None and self.api_token_hash is None
+
+
+def sign(key: str, actor: Actor, *, now: float | None = None) -> str:
+    issued = int(time.time() if now is None else now)
+    claims: dict = {"iss": ISSUER, "aud": AUDIENCE, "iat": issued, "exp": issued + LIFETIME_SECONDS}
+    if actor.account_id is not None:
+        claims["sub"] = str(actor.account_id)
+        claims["gen"] = actor.generation
+    if actor.api_token_hash is not None:
+        claims["tok"] = actor.api_token_hash
+    if actor.address is not None:
+        claims["addr"] = actor.address
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+def verify(token: str, keys: tuple[str, ...]) -> Actor:
+    """The actor a valid token names, else InvalidServiceToken."""
+    last_error: Exception | None = None
+    for key in keys:
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "aud", "iss"]},
+            )
+        except jwt.InvalidSignatureError as exc:
+            last_error = exc
+            continue  # maybe signed with the other key
+        except jwt.ExpiredSignatureError:
+            raise InvalidServiceToken("the service token has expired") from None
+        except jwt.PyJWTError as exc:
+            raise InvalidServiceToken(f"the service token is invalid ({exc})") from None
+        return _actor(claims)
+    raise InvalidServiceToken("the service token's signature does not match") from last_error
+
+
+def _actor(claims: dict) -> Actor:
+    try:
+        account = int(claims["sub"]) if "sub" in claims else None
+        generation = int(claims["gen"]) if account is not None else None
+    except (KeyError, TypeError, ValueError):
+        raise InvalidServiceToken("the service token names no valid account") from None
+    token_hash = claims.get("tok")
+    address = claims.get("addr")
+    if token_hash is not None and not (isinstance(token_hash, str) and len(token_hash) == 64):
+        raise InvalidServiceToken("the service token's API token hash is malformed")
+    if account is not None and token_hash is not None:
+        raise InvalidServiceToken("the service token names both a session and an API token")
+    return Actor(account, generation, token_hash, address if isinstance(address, str) else None)
+
+
+def keys_from_env(env) -> tuple[str, ...]:
+    """(current, previous?) from SERVICE_TOKEN_KEY and SERVICE_TOKEN_PREVIOUS_KEY."""
+    from .settings import SettingsError
+
+    keys = []
+    for name, required in (("SERVICE_TOKEN_KEY", True), ("SERVICE_TOKEN_PREVIOUS_KEY", False)):
+        key = env.str(name, required=required)
+        if key is None:
+            continue
+        if len(key) < MIN_KEY_LENGTH:
+            raise SettingsError(f"{name} must be at least {MIN_KEY_LENGTH} characters (use a random value)")
+        keys.append(key)
+    return tuple(keys)
