@@ -25,14 +25,20 @@ def free_ports() -> Ports:
     return Ports(frontend=free_port(), reader=free_port(), writer=free_port(), primary=free_port(), replica=free_port())
 
 
+# Every test signs up its own people from 127.0.0.1, so the per-address limits are
+# lifted here; the tests of those limits start a stack of their own.
+TEST_ENV = {
+    "reader": {"LSN_WAIT_TIMEOUT_MS": "300"},
+    "writer": {"SIGNUPS_PER_ADDRESS_PER_HOUR": "100000", "LOGIN_FAILURES_PER_ADDRESS": "100000"},
+}
+
+
 @pytest.fixture(scope="session")
 def stack():
     """The whole stack; the reader falls back to the primary after a short wait."""
     root = Path(tempfile.mkdtemp(prefix="todo-test-stack-"))
     root.chmod(0o755)  # the PostgreSQL user (when we are root) must reach its data
-    stack = Stack(
-        root=root, ports=free_ports(), workers=1, threads=4, extra_env={"reader": {"LSN_WAIT_TIMEOUT_MS": "300"}}
-    )
+    stack = Stack(root=root, ports=free_ports(), workers=1, threads=4, extra_env=TEST_ENV)
     stack.start()
     try:
         yield stack
