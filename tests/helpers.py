@@ -1,13 +1,18 @@
-"""Small helpers the integration tests share: a browser-like session for the
-frontend's forms, and control over the replica's replay."""
+"""Small helpers the integration tests share: people with accounts (a browser-like
+session for the frontend's forms, or service tokens for calling the reader and the
+writer directly), and control over the replica's replay."""
 
 from __future__ import annotations
 
 import re
 import time
+import uuid
 from contextlib import closing, contextmanager
 
 import requests
+
+from todo_common import service_token
+from todo_common.service_token import Actor
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -27,9 +32,28 @@ class Browser:
             self.token = match.group(1)
         return response
 
+    def sign_up(self, username: str | None = None, password: str = "a long enough password") -> requests.Response:
+        """A new account through the sign-up form; the browser is then logged in."""
+        self.username = username or unique_name("user")
+        self.password = password
+        self.get("/signup")
+        response = self.post("/signup", {"username": self.username, "password": password})
+        assert response.status_code == 200 and response.url.endswith("/"), response.text[:500]
+        return response
+
+    def log_in(self, username: str, password: str) -> requests.Response:
+        self.get("/login")
+        return self.post("/login", {"username": username, "password": password})
+
+    def list_path(self) -> str:
+        """The path of the list the home page shows (the person's first list)."""
+        match = re.search(r'action="(/lists/\d+)/todos"', self.get("/").text)
+        assert match, "no list on the home page"
+        return match.group(1)
+
     def post(self, path: str, data: dict | None = None, *, token: bool = True, **kwargs) -> requests.Response:
         if self.token is None:
-            self.get("/")
+            self.get("/login")
         form = dict(data or {})
         if token:
             form.setdefault("csrf_token", self.token)
@@ -72,3 +96,61 @@ def wait_replayed(primary_conn, replica_conn, timeout: float = 10) -> None:
                 return
             time.sleep(0.01)
     raise AssertionError("the replica did not catch up")
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def signed_in(stack) -> Browser:
+    """A browser of a new person, signed up through the pages."""
+    browser = Browser(stack.frontend_url)
+    browser.sign_up()
+    return browser
+
+
+def service_headers(stack, actor: Actor) -> dict:
+    """What the frontend sends the reader and the writer on ``actor``'s behalf."""
+    return {"Authorization": "Bearer " + service_token.sign(stack.passwords["service_token_key"], actor)}
+
+
+class Person:
+    """An account made through the writer, for tests that call reader and writer directly."""
+
+    def __init__(self, stack, username: str | None = None, password: str = "a long enough password"):
+        self.stack = stack
+        self.username = username or unique_name("person")
+        self.password = password
+        answer = requests.post(
+            stack.url("writer") + "/v1/accounts",
+            json={"username": self.username, "password": password},
+            headers=service_headers(stack, Actor()),
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        self.id = body["account"]["id"]
+        self.generation = body["generation"]
+        self.list_id = body["list"]
+
+    def headers(self, **extra) -> dict:
+        return {**service_headers(self.stack, Actor(account_id=self.id, generation=self.generation)), **extra}
+
+    def writer(self, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs["headers"] = self.headers(**kwargs.get("headers", {}))
+        return requests.request(method, self.stack.url("writer") + path, timeout=10, **kwargs)
+
+    def reader(self, path: str, **kwargs) -> requests.Response:
+        kwargs["headers"] = self.headers(**kwargs.get("headers", {}))
+        return requests.get(self.stack.url("reader") + path, timeout=10, **kwargs)
+
+    def api_root(self, list_id: int | None = None) -> str:
+        """A Todo-Backend collection URL for one of this person's lists."""
+        answer = requests.post(
+            self.stack.frontend_url + "/api/tokens",
+            auth=(self.username, self.password),
+            json={} if list_id is None else {"list": list_id},
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["api_root"]
