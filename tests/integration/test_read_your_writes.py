@@ -3,15 +3,17 @@ next page they load even while the replica lags (replay paused on purpose)."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import requests
 
+from todo_common.service_token import Actor
 from todo_common.settings import Env
 from todo_reader import create_app as create_reader
 from todo_reader.settings import ReaderSettings
 
-from ..helpers import Browser, replay_paused, wait_replayed
+from ..helpers import Person, replay_paused, service_headers, signed_in, wait_replayed
 
 
 def _name(prefix: str) -> str:
@@ -24,11 +26,12 @@ def _metric(base_url: str, name: str) -> float:
 
 
 def test_page_shows_own_write_while_replica_is_paused(stack, primary, replica):
-    browser = Browser(stack.frontend_url)
+    browser = signed_in(stack)
+    list_path = browser.list_path()
     name = _name("written during lag")
     fallbacks_before = _metric(stack.url("reader"), "todo_reader_fallback_reads_total")
     with replay_paused(replica):
-        response = browser.post("/todos", {"name": name})
+        response = browser.post(list_path + "/todos", {"name": name})
         assert response.status_code == 200  # followed the 303 to the list
         assert name in response.text
         # The replica really has not got it: the page came through the fallback.
@@ -36,20 +39,25 @@ def test_page_shows_own_write_while_replica_is_paused(stack, primary, replica):
             cur.execute("SELECT count(*) FROM todo_list WHERE name = %s", (name,))
             assert cur.fetchone()[0] == 0
         assert _metric(stack.url("reader"), "todo_reader_fallback_reads_total") > fallbacks_before
-        # A visitor with no write of their own is served by the replica (stale but fast).
-        anonymous = requests.get(stack.url("reader") + "/v1/todos", timeout=5)
-        assert anonymous.headers["X-Served-By"] == "replica"
-        assert name not in anonymous.text
+        # A read that carries no write of its own is served by the replica (stale but fast).
+        account = primary.cursor()  # the browser's account, to read as it without its LSN
+        account.execute("SELECT id, session_generation FROM accounts WHERE username = %s", (browser.username,))
+        account_id, generation = account.fetchone()
+        headers = service_headers(stack, Actor(account_id=account_id, generation=generation))
+        no_lsn = requests.get(stack.url("reader") + "/v1/todos", headers=headers, timeout=5)
+        assert no_lsn.headers["X-Served-By"] == "replica"
+        assert name not in no_lsn.text
     wait_replayed(primary, replica)
     page = browser.get("/")
     assert name in page.text
 
 
 def test_reads_with_token_go_back_to_replica_after_resume(stack, primary, replica):
-    created = requests.post(stack.url("writer") + "/v1/todos", json={"name": _name("resume")}, timeout=5)
+    person = Person(stack)
+    created = person.writer("POST", "/v1/todos", json={"name": _name("resume")})
     lsn = created.headers["X-Commit-LSN"]
     wait_replayed(primary, replica)
-    response = requests.get(stack.url("reader") + "/v1/todos", headers={"X-Min-LSN": lsn}, timeout=5)
+    response = person.reader("/v1/todos", headers={"X-Min-LSN": lsn})
     assert response.headers["X-Served-By"] == "replica"
     assert created.json()["todo"]["name"] in response.text
 
@@ -59,16 +67,13 @@ def test_reader_waits_for_a_short_lag_instead_of_falling_back(stack, primary, re
     import threading
 
     name = _name("short lag")
+    person = Person(stack)
     with replay_paused(replica):
-        created = requests.post(stack.url("writer") + "/v1/todos", json={"name": name}, timeout=5)
+        created = person.writer("POST", "/v1/todos", json={"name": name})
         lsn = created.headers["X-Commit-LSN"]
         timer = threading.Timer(0.1, lambda: _resume(stack))
         timer.start()
-        response = requests.get(
-            stack.url("reader") + "/v1/todos/" + str(created.json()["todo"]["id"]),
-            headers={"X-Min-LSN": lsn},
-            timeout=5,
-        )
+        response = person.reader("/v1/todos/" + str(created.json()["todo"]["id"]), headers={"X-Min-LSN": lsn})
         timer.join()
     assert response.status_code == 200
     assert response.headers["X-Served-By"] == "replica"
@@ -84,21 +89,22 @@ def _resume(stack):
         conn.close()
 
 
-def test_without_fallback_a_lagging_read_is_a_clear_503(stack, replica):
+def test_without_fallback_a_lagging_read_is_a_clear_503(stack, primary, replica):
     env = Env({**stack.service_env("reader"), "LSN_WAIT_TIMEOUT_MS": "100"})
-    settings = ReaderSettings.from_env(env)
-    settings = ReaderSettings(settings.database, None, settings.lsn_wait_timeout_ms, settings.max_page_size)
+    settings = dataclasses.replace(ReaderSettings.from_env(env), fallback_database=None)
     client = create_reader(settings).test_client()
+    person = Person(stack)
+    wait_replayed(primary, replica)  # the account is on the replica; only the item will lag
     with replay_paused(replica):
-        created = requests.post(stack.url("writer") + "/v1/todos", json={"name": _name("no fallback")}, timeout=5)
-        response = client.get("/v1/todos", headers={"X-Min-LSN": created.headers["X-Commit-LSN"]})
+        created = person.writer("POST", "/v1/todos", json={"name": _name("no fallback")})
+        response = client.get("/v1/todos", headers=person.headers(**{"X-Min-LSN": created.headers["X-Commit-LSN"]}))
     assert response.status_code == 503
     assert "has not caught up" in response.get_json()["error"]
     assert response.headers["Retry-After"] == "1"
 
 
 def test_public_api_reads_its_writes_without_cookies(stack, replica):
-    api = stack.frontend_url + "/api/todos"
+    api = Person(stack).api_root()
     with replay_paused(replica):
         created = requests.post(api, json={"title": _name("api lag")}, timeout=10)
         assert created.status_code == 201
@@ -114,8 +120,9 @@ def test_public_api_reads_its_writes_without_cookies(stack, replica):
 
 def test_reader_uses_replica_and_writer_uses_primary(stack, primary, replica):
     # Make both services hold a pooled connection, then look at who is connected where.
-    requests.post(stack.url("writer") + "/v1/todos", json={"name": _name("who")}, timeout=5)
-    requests.get(stack.url("reader") + "/v1/todos", timeout=5)
+    person = Person(stack)
+    person.writer("POST", "/v1/todos", json={"name": _name("who")})
+    person.reader("/v1/todos")
 
     def applications(conn):
         with conn.cursor() as cur:
@@ -134,10 +141,10 @@ def test_reader_uses_replica_and_writer_uses_primary(stack, primary, replica):
 
 def test_keyset_pages_walk_forward_and_back(stack, primary, replica):
     """next_after and prev_after lead through the pages of a filter and back again."""
-    writer, reader = stack.url("writer") + "/v1/todos", stack.url("reader") + "/v1/todos"
+    person = Person(stack)
     tag = _name("keyset")
     ids = [
-        requests.post(writer, json={"name": f"{tag} {n}", "completed": n % 2 == 0}, timeout=5).json()["todo"]["id"]
+        person.writer("POST", "/v1/todos", json={"name": f"{tag} {n}", "completed": n % 2 == 0}).json()["todo"]["id"]
         for n in range(7)
     ]
     done = [i for n, i in enumerate(ids) if n % 2 == 0]  # 4 completed among them
@@ -145,7 +152,7 @@ def test_keyset_pages_walk_forward_and_back(stack, primary, replica):
 
     def page(after):
         query = {"status": "completed", "limit": 2, "after": after}
-        return requests.get(reader, params=query, timeout=5).json()
+        return person.reader("/v1/todos", params=query).json()
 
     first = page(done[0] - 1)
     assert [t["id"] for t in first["items"]] == done[:2]
