@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from ..helpers import Browser
+from ..helpers import Person, signed_in
 
 TOO_LONG = "x" * 101
 TEN_MB = b"a" * (10 * 1024 * 1024)
@@ -39,11 +39,36 @@ def _json(response: requests.Response) -> dict:
 
 
 @pytest.fixture(scope="module")
-def existing(stack):
-    created = requests.post(
-        stack.url("writer") + "/v1/todos", json={"name": f"bad-input target {uuid.uuid4()}"}, timeout=5
-    )
-    return created.json()["todo"]
+def person(stack) -> Person:
+    return Person(stack)
+
+
+@pytest.fixture(scope="module")
+def browser(stack):
+    """A signed-in browser; its list holds ``existing``."""
+    return signed_in(stack)
+
+
+@pytest.fixture(scope="module")
+def list_path(browser) -> str:
+    return browser.list_path()
+
+
+@pytest.fixture(scope="module")
+def existing(browser, list_path, primary_module):
+    name = f"bad-input target {uuid.uuid4()}"
+    browser.post(list_path + "/todos", {"name": name})
+    with primary_module.cursor() as cur:
+        cur.execute("SELECT id, name FROM todo_list WHERE name = %s", (name,))
+        todo_id, todo_name = cur.fetchone()
+    return {"id": todo_id, "name": todo_name}
+
+
+@pytest.fixture(scope="module")
+def primary_module(stack):
+    conn = stack.cluster.superuser_connection()
+    yield conn
+    conn.close()
 
 
 # -- the writer's JSON API --------------------------------------------------------------
@@ -62,8 +87,8 @@ WRITER_BODIES = [
 
 
 @pytest.mark.parametrize(("body", "status", "words"), WRITER_BODIES)
-def test_writer_rejects_bad_fields(stack, unchanged, body, status, words):
-    response = requests.post(stack.url("writer") + "/v1/todos", json=body, timeout=5)
+def test_writer_rejects_bad_fields(person, unchanged, body, status, words):
+    response = person.writer("POST", "/v1/todos", json=body)
     assert response.status_code == status
     assert words in _json(response)["error"]
 
@@ -78,27 +103,28 @@ def test_writer_rejects_bad_fields(stack, unchanged, body, status, words):
         pytest.param(TEN_MB, "application/json", 413, "", id="10 MB body"),
     ],
 )
-def test_writer_rejects_bad_bodies(stack, unchanged, data, content_type, status, words):
-    response = requests.post(
-        stack.url("writer") + "/v1/todos", data=data, headers={"Content-Type": content_type}, timeout=30
-    )
+def test_writer_rejects_bad_bodies(person, unchanged, data, content_type, status, words):
+    response = person.writer("POST", "/v1/todos", data=data, headers={"Content-Type": content_type})
     assert response.status_code == status
     assert words in _json(response)["error"]
 
 
 # An id that can't exist names no resource: 404, like an id that could but doesn't.
 @pytest.mark.parametrize("todo_id", ["abc", "-1", "0", "1.5", str(2**63), "99999999999"])
-def test_writer_rejects_bad_ids(stack, unchanged, todo_id):
+def test_writer_rejects_bad_ids(person, unchanged, todo_id):
     for method in ("PATCH", "DELETE"):
-        response = requests.request(
-            method, f"{stack.url('writer')}/v1/todos/{todo_id}", json={"completed": True}, timeout=5
-        )
+        response = person.writer(method, f"/v1/todos/{todo_id}", json={"completed": True})
         assert response.status_code == 404, (method, todo_id, response.text)
         _json(response)
 
 
-def test_writer_rename_to_bad_name_keeps_the_old_one(stack, unchanged, existing):
-    response = requests.patch(f"{stack.url('writer')}/v1/todos/{existing['id']}", json={"name": TOO_LONG}, timeout=5)
+@pytest.fixture(scope="module")
+def persons_item(person) -> dict:
+    return person.writer("POST", "/v1/todos", json={"name": f"bad-input target {uuid.uuid4()}"}).json()["todo"]
+
+
+def test_writer_rename_to_bad_name_keeps_the_old_one(person, persons_item, unchanged):
+    response = person.writer("PATCH", f"/v1/todos/{persons_item['id']}", json={"name": TOO_LONG})
     assert response.status_code == 422
 
 
@@ -115,27 +141,27 @@ def test_writer_rename_to_bad_name_keeps_the_old_one(stack, unchanged, existing)
         "/v1/todos?after=abc",
     ],
 )
-def test_reader_rejects_bad_queries(stack, path):
-    response = requests.get(stack.url("reader") + path, timeout=5)
+def test_reader_rejects_bad_queries(person, path):
+    response = person.reader(path)
     assert response.status_code == 400
     _json(response)
 
 
 @pytest.mark.parametrize("todo_id", ["abc", "-1", "0", str(2**63)])
-def test_reader_id_that_cannot_exist_is_404(stack, todo_id):
-    response = requests.get(f"{stack.url('reader')}/v1/todos/{todo_id}", timeout=5)
+def test_reader_id_that_cannot_exist_is_404(person, todo_id):
+    response = person.reader(f"/v1/todos/{todo_id}")
     assert response.status_code == 404
     _json(response)
 
 
-def test_reader_rejects_a_malformed_lsn(stack):
-    response = requests.get(stack.url("reader") + "/v1/todos", headers={"X-Min-LSN": "16/zz"}, timeout=5)
+def test_reader_rejects_a_malformed_lsn(person):
+    response = person.reader("/v1/todos", headers={"X-Min-LSN": "16/zz"})
     assert response.status_code == 400
     assert "LSN" in _json(response)["error"]
 
 
-def test_reader_unknown_id_is_404(stack):
-    response = requests.get(stack.url("reader") + "/v1/todos/99999999999", timeout=5)
+def test_reader_unknown_id_is_404(person):
+    response = person.reader("/v1/todos/99999999999")
     assert response.status_code == 404
     _json(response)
 
@@ -152,9 +178,8 @@ def test_reader_unknown_id_is_404(stack):
         ("nul\x00byte", "NUL"),
     ],
 )
-def test_add_form_shows_the_typed_text_again(stack, unchanged, name, words):
-    browser = Browser(stack.frontend_url)
-    response = browser.post("/todos", {"name": name}, allow_redirects=False)
+def test_add_form_shows_the_typed_text_again(browser, list_path, unchanged, name, words):
+    response = browser.post(list_path + "/todos", {"name": name}, allow_redirects=False)
     assert response.status_code == 422
     assert words in response.text
     if name.strip() and "\x00" not in name:
@@ -162,12 +187,11 @@ def test_add_form_shows_the_typed_text_again(stack, unchanged, name, words):
     assert "Traceback" not in response.text
 
 
-def test_add_form_rejects_invalid_utf8(stack, unchanged):
-    browser = Browser(stack.frontend_url)
+def test_add_form_rejects_invalid_utf8(stack, browser, list_path, unchanged):
     browser.get("/")
     body = f"csrf_token={browser.token}&name=%FF%FEbad".encode()
     response = browser.http.post(
-        stack.frontend_url + "/todos",
+        stack.frontend_url + list_path + "/todos",
         data=body,
         timeout=5,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -177,37 +201,34 @@ def test_add_form_rejects_invalid_utf8(stack, unchanged):
     assert "UTF-8" in response.text
 
 
-def test_add_form_rejects_a_10_mb_body(stack, unchanged):
-    browser = Browser(stack.frontend_url)
-    response = browser.post("/todos", {"name": "a" * len(TEN_MB)}, allow_redirects=False)
+def test_add_form_rejects_a_10_mb_body(browser, list_path, unchanged):
+    response = browser.post(list_path + "/todos", {"name": "a" * len(TEN_MB)}, allow_redirects=False)
     assert response.status_code == 413
     assert "todos" in response.text  # the app's own error page
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
-def test_add_form_without_a_valid_csrf_token_is_refused(stack, unchanged, token):
-    browser = Browser(stack.frontend_url)
+def test_add_form_without_a_valid_csrf_token_is_refused(browser, list_path, unchanged, token):
     browser.get("/")
     form = {"name": "forged"} if token is None else {"name": "forged", "csrf_token": token}
-    response = browser.post("/todos", form, token=False, allow_redirects=False)
+    response = browser.post(list_path + "/todos", form, token=False, allow_redirects=False)
     assert response.status_code == 400
     assert "expired or did not come from this site" in response.text
     assert 'value="forged"' in response.text  # the text is kept for a retry
 
 
 def test_csrf_token_from_another_session_is_refused(stack, unchanged):
-    victim, attacker = Browser(stack.frontend_url), Browser(stack.frontend_url)
+    victim, attacker = signed_in(stack), signed_in(stack)
     attacker.get("/")
-    victim.get("/")
+    path = victim.list_path()
     response = victim.post(
-        "/todos", {"name": "forged", "csrf_token": attacker.token}, token=False, allow_redirects=False
+        path + "/todos", {"name": "forged", "csrf_token": attacker.token}, token=False, allow_redirects=False
     )
     assert response.status_code == 400
 
 
 @pytest.mark.parametrize("todo_id", ["abc", "-3", str(2**64), "99999999999"])
-def test_forms_with_bad_ids(stack, unchanged, todo_id):
-    browser = Browser(stack.frontend_url)
+def test_forms_with_bad_ids(browser, unchanged, todo_id):
     for action in ("toggle", "rename", "delete"):
         response = browser.post(f"/todos/{todo_id}/{action}", {"completed": "true", "name": "x"}, allow_redirects=False)
         assert response.status_code == 404, (action, todo_id)
@@ -215,30 +236,27 @@ def test_forms_with_bad_ids(stack, unchanged, todo_id):
         assert "Traceback" not in response.text
 
 
-def test_toggle_with_a_bad_value(stack, unchanged, existing):
-    browser = Browser(stack.frontend_url)
+def test_toggle_with_a_bad_value(browser, unchanged, existing):
     response = browser.post(f"/todos/{existing['id']}/toggle", {"completed": "maybe"}, allow_redirects=False)
     assert response.status_code == 422
 
 
-def test_rename_too_long_keeps_the_typed_text_on_the_rename_page(stack, unchanged, existing):
-    browser = Browser(stack.frontend_url)
+def test_rename_too_long_keeps_the_typed_text_on_the_rename_page(browser, unchanged, existing):
     response = browser.post(f"/todos/{existing['id']}/rename", {"name": TOO_LONG}, allow_redirects=False)
     assert response.status_code == 422
     assert f'value="{TOO_LONG}"' in response.text
     assert 'class="edit-form"' in response.text
 
 
-def test_rename_page_of_an_unknown_item_is_404(stack):
-    response = requests.get(stack.frontend_url + "/todos/99999999999/edit", timeout=5)
+def test_rename_page_of_an_unknown_item_is_404(browser):
+    response = browser.get("/todos/99999999999/edit")
     assert response.status_code == 404
     assert "no such item" in response.text
 
 
-def test_markup_in_a_name_is_rendered_escaped(stack):
-    browser = Browser(stack.frontend_url)
+def test_markup_in_a_name_is_rendered_escaped(browser, list_path):
     name = f"<script>alert('{uuid.uuid4().hex[:6]}')</script><b>bold</b>"
-    page = browser.post("/todos", {"name": name})
+    page = browser.post(list_path + "/todos", {"name": name})
     assert page.status_code == 200
     assert name not in page.text
     assert "&lt;script&gt;alert(" in page.text
@@ -250,8 +268,8 @@ def test_unknown_page_is_a_404_in_the_app_layout(stack):
     assert 'class="brand"' in response.text
 
 
-def test_odd_list_parameters_fall_back_to_the_first_page(stack):
-    response = requests.get(stack.frontend_url + "/?status=%00&after=-1", timeout=5)
+def test_odd_list_parameters_fall_back_to_the_first_page(browser):
+    response = browser.get("/?status=%00&after=-1")
     assert response.status_code == 200
 
 
@@ -270,16 +288,15 @@ def test_odd_list_parameters_fall_back_to_the_first_page(stack):
         ("DELETE", "/api/todos/-1", None, 404),
     ],
 )
-def test_public_api_rejects_bad_requests(stack, unchanged, method, path, body, status):
-    response = requests.request(method, stack.frontend_url + path, json=body, timeout=10)
+def test_public_api_rejects_bad_requests(person, unchanged, method, path, body, status):
+    root = person.api_root()
+    response = requests.request(method, root + path.removeprefix("/api/todos"), json=body, timeout=10)
     assert response.status_code == status
     _json(response)
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_public_api_rejects_malformed_json(stack, unchanged):
-    response = requests.post(
-        stack.frontend_url + "/api/todos", data=b"{", timeout=5, headers={"Content-Type": "application/json"}
-    )
+def test_public_api_rejects_malformed_json(person, unchanged):
+    response = requests.post(person.api_root(), data=b"{", timeout=5, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     _json(response)
