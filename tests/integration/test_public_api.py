@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import requests
 
+from ..helpers import Person
 
-def test_preflight_allows_any_origin(stack):
+
+@pytest.mark.parametrize("path", ["/api/todos/1", "/api/t/{token}/todos/1", "/api/tokens"])
+def test_preflight_allows_any_origin(stack, path):
     response = requests.options(
-        stack.frontend_url + "/api/todos/1",
+        stack.frontend_url + path.format(token="a" * 43),
         headers={
             "Origin": "https://www.todobackend.com",
             "Access-Control-Request-Method": "PATCH",
-            "Access-Control-Request-Headers": "content-type",
+            "Access-Control-Request-Headers": "content-type, authorization",
         },
         timeout=5,
     )
@@ -21,10 +25,12 @@ def test_preflight_allows_any_origin(stack):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "PATCH" in response.headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+    assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Credentials" not in response.headers  # a page elsewhere gets no cookies
 
 
 def test_todo_lifecycle(stack):
-    api = stack.frontend_url + "/api/todos"
+    api = Person(stack).api_root()
     title = f"spec {uuid.uuid4().hex[:8]}"
     created = requests.post(api, json={"title": title, "order": 523}, timeout=10)
     assert created.status_code == 201
@@ -57,12 +63,13 @@ def test_collection_pages_with_a_link_header(stack):
 
     settings = FrontendSettings.from_env(Env({**stack.service_env("frontend"), "API_PAGE_SIZE": "2"}))
     client = create_app(settings).test_client()
-    writer = stack.url("writer") + "/v1/todos"
+    person = Person(stack)
+    root = person.api_root().replace(stack.frontend_url, "")
     tag = uuid.uuid4().hex[:8]
     created = [
-        requests.post(writer, json={"name": f"page {tag} {n}"}, timeout=5).json()["todo"]["id"] for n in range(5)
+        person.writer("POST", "/v1/todos", json={"name": f"page {tag} {n}"}).json()["todo"]["id"] for n in range(5)
     ]
-    seen, url, answers = [], f"/api/todos?after={created[0] - 1}", 0
+    seen, url, answers = [], f"{root}?after={created[0] - 1}", 0
     while url and answers < 50:
         response = client.get(url)
         assert response.status_code == 200
@@ -74,4 +81,4 @@ def test_collection_pages_with_a_link_header(stack):
     assert set(created) <= set(seen)
     assert seen == sorted(seen)
     assert answers >= 3
-    assert client.get("/api/todos?after=x").status_code == 400
+    assert client.get(f"{root}?after=x").status_code == 400
