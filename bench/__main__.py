@@ -66,15 +66,21 @@ def run_scenario(h: Harness, sc: scenarios.Scenario, ctx: scenarios.Context, pha
 
 
 def prepare(h: Harness, rows: int, workdir: Path) -> scenarios.Context:
-    """Top the table up to ``rows`` rows, wait for the replica, vacuum; describe the data."""
-    _, _, count = data.id_range(h.primary)
+    """Top the bench person's list up to ``rows`` rows, wait for the replica, vacuum,
+    check the list's trigger-kept counts; describe the data."""
+    list_id = h.person.list_id
+    _, _, count = data.id_range(h.primary, list_id)
     if rows > count:
-        data.load(h.primary, rows - count)
+        data.load(h.primary, list_id, rows - count)
     data.vacuum(h.primary)
     lag = data.wait_for_replica(h.primary, h.replica)
-    low, high, count = data.id_range(h.primary)
-    log(f"data: {count:,} rows (ids {low}..{high}); replica caught up in {lag:.2f} s")
-    return scenarios.Context(rows=count, mid_after=low + count // 2 - 1, workdir=str(workdir))
+    low, high, count = data.id_range(h.primary, list_id)
+    counts = data.check_counts(h.primary, list_id)
+    log(
+        f"data: list {list_id} of {h.person.username!r} has {count:,} rows (ids {low}..{high}),"
+        f" counts {counts}; replica caught up in {lag:.2f} s"
+    )
+    return scenarios.Context(rows=count, mid_after=data.middle_after(h.primary, list_id, count), workdir=str(workdir))
 
 
 def main(argv=None) -> int:
@@ -84,12 +90,17 @@ def main(argv=None) -> int:
     out = args.out or RESULTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
     h = Harness(Config(workers=args.workers, threads=args.threads), out / "logs")
-    records, rss, profiles = [], {}, None
+    records, rss, profiles, same_page, person = [], {}, None, {}, None
     try:
         log(f"starting the stack and the references ({args.workers} workers x {args.threads} threads each)")
         h.start()
+        # Someone else's rows, in the table before the bench person's: a page that forgot
+        # whose list it shows would show these.
+        data.load(h.primary, h.neighbour.list_id, args.small_rows)
+        data.check_counts(h.primary, h.neighbour.list_id)
         ctx = prepare(h, args.small_rows, out)
-        _, last_id, _ = data.id_range(h.primary)
+        same_page = {"small": h.check_same_page(("", "?status=completed"))}
+        _, last_id, _ = data.id_range(h.primary, h.person.list_id)
         for sc in scenarios.WARMUP:
             sc.run(h, ctx, 1)
         chosen = [sc for sc in scenarios.ROUND if args.only is None or sc.name in args.only]
@@ -97,12 +108,14 @@ def main(argv=None) -> int:
         for rnd in range(1, args.rounds + 1):
             for sc in chosen:
                 records.append(run_scenario(h, sc, ctx, "small", rnd, args.duration))
-            removed = data.delete_after(h.primary, last_id)
+            removed = data.delete_after(h.primary, h.person.list_id, last_id)
             data.vacuum(h.primary)
+            data.check_counts(h.primary, h.person.list_id)
             data.wait_for_replica(h.primary, h.replica)
             log(f"round {rnd} done: removed the {removed:,} rows it wrote ({time.monotonic() - started:.0f} s so far)")
         if chosen_big:
             big = prepare(h, args.big_rows, out)
+            same_page["big"] = h.check_same_page(("", f"?after={big.mid_after}"))
             for sc in scenarios.WARMUP[:1]:
                 sc.run(h, big, 1)
         for rnd in range(1, args.rounds + 1) if chosen_big else ():
@@ -112,6 +125,7 @@ def main(argv=None) -> int:
             profiles = profile.run(h, out, max(args.duration, 5))
         time.sleep(3)  # at rest after warm-up
         rss = h.rss()
+        person = {"username": h.person.username, "account": h.person.account_id, "list": h.person.list_id}
     finally:
         h.stop()
     summary = report.summarize(records)
@@ -122,6 +136,10 @@ def main(argv=None) -> int:
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "settings": {k: str(v) for k, v in vars(args).items()},
         "machine": {"cpus": len(os.sched_getaffinity(0))},
+        # Whose list every scenario used, and what the stack and both references showed
+        # at the start of each phase (the same items and counts, checked).
+        "person": person,
+        "same_page": same_page,
         "elapsed_s": round(elapsed, 1),
         "targets": rows,
         "summary": summary,

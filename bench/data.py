@@ -1,7 +1,9 @@
-"""The data the scenarios read: N rows bulk-loaded as the superuser on the primary in
-one INSERT ... SELECT (the statement triggers keep todo_counts right), every 100th
-row completed so the "completed" view is a page of ~N/100 items; rows the write
-scenarios add are deleted again after each round so every round reads the same data."""
+"""The data the scenarios read: N rows of the bench person's list, bulk-loaded as the
+superuser on the primary in one INSERT ... SELECT with the list's ``list_id`` (the
+statement triggers keep ``todo_lists.total/completed``; ``check_counts`` proves it
+after every load and every clean-up), every 100th row completed so the "completed"
+view is a page of ~N/100 items. Rows the write scenarios add are deleted again after
+each round so every round reads the same data."""
 
 from __future__ import annotations
 
@@ -14,32 +16,60 @@ def one(conn, sql: str, params=None):
         return cur.fetchone()
 
 
-def load(primary, rows: int) -> None:
+def load(primary, list_id: int, rows: int) -> None:
     with primary.cursor() as cur:
         cur.execute(
-            "INSERT INTO todo_list (name, completed)"
-            " SELECT 'Item ' || g || ': water the plants, call the bank', g %% 100 = 0"
+            "INSERT INTO todo_list (list_id, name, completed)"
+            " SELECT %s, 'Item ' || g || ': water the plants, call the bank', g %% 100 = 0"
             " FROM generate_series(1, %s) g",
-            (rows,),
+            (list_id, rows),
         )
 
 
-def id_range(conn) -> tuple[int, int, int]:
-    """(min id, max id, rows)."""
-    low, high, count = one(conn, "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM todo_list")
+def id_range(conn, list_id: int) -> tuple[int, int, int]:
+    """(min id, max id, rows) of one list."""
+    low, high, count = one(
+        conn,
+        "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM todo_list WHERE list_id = %s",
+        (list_id,),
+    )
     return low, high, count
 
 
-def delete_after(primary, last_id: int) -> int:
+def middle_after(conn, list_id: int, rows: int) -> int:
+    """The ``after`` of the keyset page that starts half-way down the list."""
+    row = one(
+        conn, "SELECT id FROM todo_list WHERE list_id = %s ORDER BY id OFFSET %s LIMIT 1", (list_id, rows // 2 - 1)
+    )
+    return row[0] if row else 0
+
+
+def check_counts(conn, list_id: int) -> dict:
+    """The list's trigger-kept counts must equal its rows; a mismatch stops the run."""
+    total, completed, rows, rows_completed = one(
+        conn,
+        "SELECT l.total, l.completed, count(t.id), count(t.id) FILTER (WHERE t.completed)"
+        " FROM todo_lists l LEFT JOIN todo_list t ON t.list_id = l.id WHERE l.id = %s GROUP BY l.id",
+        (list_id,),
+    )
+    if (total, completed) != (rows, rows_completed):
+        raise RuntimeError(
+            f"todo_lists {list_id} says total={total} completed={completed}"
+            f" but the list has {rows} rows, {rows_completed} completed"
+        )
+    return {"total": total, "completed": completed}
+
+
+def delete_after(primary, list_id: int, last_id: int) -> int:
     with primary.cursor() as cur:
-        cur.execute("DELETE FROM todo_list WHERE id > %s", (last_id,))
+        cur.execute("DELETE FROM todo_list WHERE list_id = %s AND id > %s", (list_id, last_id))
         return cur.rowcount
 
 
 def vacuum(primary) -> None:
     with primary.cursor() as cur:
         cur.execute("VACUUM (ANALYZE) todo_list")
-        cur.execute("VACUUM (ANALYZE) todo_counts")
+        cur.execute("VACUUM (ANALYZE) todo_lists")
 
 
 def wait_for_replica(primary, replica, timeout: float = 120) -> float:

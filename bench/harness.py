@@ -1,17 +1,17 @@
 """The system under test, started for one benchmark run: the stack (same launcher as
 `make run`, on free ports in a throw-away folder, as the tests do) and the two
-reference apps, plus the measuring of one scenario: CPU per request of every
-process group, connections per worker, and PostgreSQL connections opened."""
+reference apps; the bench person (signed up through the frontend) whose list every
+scenario reads and writes, and a neighbour whose rows share the table; plus the
+measuring of one scenario: CPU per request of every process group, connections per
+worker, and PostgreSQL connections opened."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
-import urllib.request
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from pathlib import Path
 from devlocal import Ports, Stack
 from devlocal.postgres import APP_DATABASE, APP_USER
 
-from . import data, procs
+from . import account, data, procs
 from .reference import server as reference_server
 
 REFERENCES = ("lean", "orm")
@@ -36,6 +36,9 @@ class Config:
     workers: int = 2
     threads: int = 8
     page_size: int = 250
+    # The 1,000,000-row check keeps its rows in the one list, and the write scenarios
+    # add tens of thousands of rows a round to it: far past the product's 10,000.
+    max_items_per_list: int = 10_000_000
 
 
 class Harness:
@@ -50,17 +53,27 @@ class Harness:
             ports=ports,
             workers=config.workers,
             threads=config.threads,
-            extra_env={"frontend": {"PAGE_SIZE": str(config.page_size)}},
+            extra_env={
+                "frontend": {"PAGE_SIZE": str(config.page_size)},
+                "writer": {"MAX_ITEMS_PER_LIST": str(config.max_items_per_list)},
+            },
         )
         self.ref_ports = {kind: free_port() for kind in REFERENCES}
         self.ref_processes: dict[str, subprocess.Popen] = {}
         self.primary = self.replica = None
+        self.person: account.Person | None = None  # whose list the scenarios use
+        self.neighbour: account.Person | None = None  # someone else's rows in the same table
 
     # -- addresses ---------------------------------------------------------------
     def url(self, name: str) -> str:
         if name in self.ref_ports:
             return f"http://127.0.0.1:{self.ref_ports[name]}"
         return self.stack.url(name)
+
+    @property
+    def list_path(self) -> str:
+        """The bench person's list page (where the add form posts and redirects to)."""
+        return f"/lists/{self.person.list_id}"
 
     @property
     def ports(self) -> dict[str, int]:
@@ -83,6 +96,8 @@ class Harness:
         self.stack.start()
         self.primary = self.stack.cluster.superuser_connection()
         self.replica = self.stack.cluster.superuser_connection(self.stack.cluster.replica)
+        self.person = account.sign_up(self.stack.frontend_url, self.primary, "bench")
+        self.neighbour = account.sign_up(self.stack.frontend_url, self.primary, "neighbour")
         password = self.stack.passwords[APP_USER]
 
         def dsn(port: int) -> str:
@@ -127,12 +142,39 @@ class Harness:
                 shutil.copy(log, self.log_dir / log.name)
             shutil.rmtree(self.root, ignore_errors=True)
 
-    # -- a browser's session: cookie and CSRF token for the add form ---------------
-    def session(self, name: str) -> tuple[str, str]:
-        with urllib.request.urlopen(self.url(name) + "/", timeout=10) as response:
-            cookie = re.search(r"session=([^;]+)", response.headers.get("Set-Cookie", "")).group(1)
-            token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode()).group(1)
-        return cookie, token
+    # -- the bench person's browser and service tokens ---------------------------------
+    def session(self, name: str, path: str | None = None) -> tuple[str, str]:
+        """(session cookie, CSRF token) of the bench person's logged-in browser after it
+        loaded ``path`` (their list page) from ``name``: the cookie the stack set at
+        sign-up, with the CSRF token the page put in it. The references are given the
+        same cookie (they share the frontend's secret key and session layout)."""
+        path = path or self.list_path
+        cookie = self.person.cookie
+        page = account.request(self.url(name), "GET", path, cookie=cookie)
+        if page.status != 200 or page.csrf_token is None or not page.item_ids:
+            raise RuntimeError(f"{name} GET {path} as the bench person answered {page.status}: {page.html[:300]}")
+        return page.cookie or cookie, page.csrf_token
+
+    def service_headers(self) -> dict[str, str]:
+        """A service token for the bench person, as the frontend signs one (60 s)."""
+        return self.person.service_headers(self.stack.passwords["service_token_key"])
+
+    def check_same_page(self, paths: tuple[str, ...], names: tuple[str, ...] = ("frontend", *REFERENCES)) -> dict:
+        """The stack and the references must show the bench person the same items and
+        counts at ``paths`` (relative to the list page): a fair comparison."""
+        shown = {}
+        for path in paths:
+            pages = {
+                name: account.request(self.url(name), "GET", self.list_path + path, cookie=self.person.cookie)
+                for name in names
+            }
+            views = {name: (p.status, p.item_ids, p.items_left) for name, p in pages.items()}
+            if len(set(map(repr, views.values()))) != 1 or views["frontend"][0] != 200:
+                summary = {name: (v[0], len(v[1]), v[1][:3], v[2]) for name, v in views.items()}
+                raise RuntimeError(f"the stack and the references show different pages at {path!r}: {summary}")
+            _, ids, left = views["frontend"]
+            shown[path or "/"] = {"items": len(ids), "first_id": ids[0] if ids else None, "items_left": left}
+        return shown
 
     # -- one measurement -------------------------------------------------------------
     def measure(self, run, *, duration: float, watch: tuple[str, ...]) -> tuple[object, dict]:

@@ -16,8 +16,9 @@ LUA = Path(__file__).with_name("load.lua")
 class WrkResult:
     requests: int
     seconds: float
-    errors: dict
+    errors: dict  # wrk's own, plus "unexpected": answers with another status than the scenario's
     latency_ms: dict
+    unexpected_status: int = 0  # the last such status, to say what went wrong
 
     @property
     def rps(self) -> float:
@@ -25,7 +26,8 @@ class WrkResult:
 
     @property
     def error_count(self) -> int:
-        return sum(self.errors.values())
+        # "unexpected" already counts every status wrk calls an error (>= 400).
+        return sum(count for kind, count in self.errors.items() if kind != "status")
 
 
 def wrk_path() -> str:
@@ -46,6 +48,7 @@ def run_wrk(
     get_path: str = "/",
     cookie: str = "",
     token: str = "",
+    authorization: str = "",
 ) -> WrkResult:
     env = {
         **os.environ,
@@ -54,6 +57,7 @@ def run_wrk(
         "BENCH_GET_PATH": get_path,
         "BENCH_COOKIE": cookie,
         "BENCH_TOKEN": token,
+        "BENCH_AUTH": authorization,
     }
     command = [
         wrk_path(),
@@ -75,5 +79,6 @@ def run_wrk(
                 seconds=data["duration_us"] / 1e6,
                 errors=data["errors"],
                 latency_ms={k: v / 1000 for k, v in data["latency_us"].items()},
+                unexpected_status=data["unexpected_status"],
             )
     raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout}{proc.stderr}")

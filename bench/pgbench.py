@@ -1,8 +1,11 @@
 """PostgreSQL's own limit: pgbench running the services' own SQL.
 
 The statements are the services' own constants (``todo_reader.store.PAGE_SQL``,
-``todo_writer.store.INSERT_SQL``), with their parameters bound by psycopg2 (which
-interpolates client-side), so each script is the literal text the services send."""
+``todo_writer.store.INSERT_SQL``), with their parameters (the bench person's account
+and list, the page, ``with_lists``, ``max_items``) bound by psycopg2 (which
+interpolates client-side), so each script is the literal text the services send.
+The services also check the actor's session first (one more short query each);
+pgbench runs the statement alone."""
 
 from __future__ import annotations
 
@@ -17,21 +20,32 @@ from todo_reader.store import PAGE_SQL
 from todo_writer.store import INSERT_SQL
 
 
-def writer_insert_sql(conn, name: str = "pgbench item") -> str:
-    """The writer's INSERT for a create (POST /v1/todos), parameters bound."""
+def writer_insert_sql(conn, *, account: int, list_id: int, max_items: int, name: str = "pgbench item") -> str:
+    """The writer's INSERT for a create (POST /v1/todos) into the bench person's list,
+    parameters bound (the list row's lock and the limit check included)."""
+    params = {"account": account, "list": list_id, "max_items": max_items}
     with conn.cursor() as cur:
-        return cur.mogrify(INSERT_SQL, {"name": name, "completed": False, "order": None}).decode()
+        return cur.mogrify(INSERT_SQL, {**params, "name": name, "completed": False, "order": None}).decode()
 
 
-def reader_page_sql(conn, *, limit: int, after: int = 0, status: str = "all") -> str:
-    """The reader's list query (the one GET /v1/todos runs), parameters bound."""
+def reader_page_sql(
+    conn, *, account: int, list_id: int, limit: int, after: int = 0, status: str = "all", with_lists: bool = True
+) -> str:
+    """The reader's list query (the one GET /v1/todos runs for the list page, with the
+    account's lists for the switcher), parameters bound."""
+    params = {"account": account, "list": list_id, "after": after, "limit": limit, "with_lists": with_lists}
     with conn.cursor() as cur:
-        return cur.mogrify(PAGE_SQL[status], {"after": after, "limit": limit}).decode()
+        return cur.mogrify(PAGE_SQL[status], params).decode()
 
 
-# For scale only (not a target): the page as a plain SELECT, the form the quoted
-# reference figure (22,700 TPS, another machine) was measured in.
-PLAIN_PAGE_SQL = "SELECT id, name, completed, position FROM todo_list WHERE id > 0 ORDER BY id LIMIT 250"
+def plain_page_sql(conn, *, list_id: int, limit: int = 250) -> str:
+    """For scale only (not a target): the same page as a plain SELECT, the form the
+    quoted reference figure (22,700 TPS, another machine) was measured in."""
+    with conn.cursor() as cur:
+        return cur.mogrify(
+            "SELECT id, name, completed, position FROM todo_list WHERE list_id = %s AND id > 0 ORDER BY id LIMIT %s",
+            (list_id, limit),
+        ).decode()
 
 
 @dataclass

@@ -13,12 +13,20 @@ from pathlib import Path
 from .harness import Harness
 from .load import run_wrk
 
-# (service to profile, load to drive): the read path under the 250-item page, the writer
-# under its create API.
+# (services to profile, load to drive): the read path under the bench person's
+# 250-item page (their browser's cookie), the writer under its create API (their
+# service token).
 PLANS = {
-    "page250": (("frontend", "reader"), {"target": "frontend"}),
-    "writer_api": (("writer",), {"target": "writer", "mode": "post_json", "path": "/v1/todos"}),
+    "page250": (("frontend", "reader"), "frontend"),
+    "writer_api": (("writer",), "writer"),
 }
+
+
+def _load(h: Harness, target: str) -> dict:
+    if target == "frontend":
+        cookie, token = h.session("frontend")
+        return {"path": h.list_path, "cookie": cookie, "token": token}
+    return {"mode": "post_json", "path": "/v1/todos", "authorization": h.service_headers()["Authorization"]}
 
 
 def summarize(collapsed: Path, top: int = 15) -> dict:
@@ -48,7 +56,7 @@ def run(h: Harness, out: Path, duration: float) -> dict:
         return {"error": "py-spy is not installed (tools/install-bench-tools.sh installs it)"}
     results = {}
     groups = h.groups()
-    for scenario, (services, load) in PLANS.items():
+    for scenario, (services, target) in PLANS.items():
         spies = {}
         for service in services:
             pid = groups[service].workers()[0]
@@ -76,10 +84,9 @@ def run(h: Harness, out: Path, duration: float) -> dict:
                     text=True,
                 ),
             )
+        load = _load(h, target)
         time.sleep(0.5)
-        target = load.pop("target")
         run_wrk(h.url(target), duration=duration, **load)
-        load["target"] = target
         for service, (path, spy) in spies.items():
             _, err = spy.communicate(timeout=60)
             key = f"{scenario}:{service}"

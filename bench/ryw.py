@@ -61,7 +61,17 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else 0.0
 
 
-def run(writer_url: str, reader_url: str, *, duration: float, max_pairs: int = 5000, limit: int = 250) -> dict:
+def run(
+    writer_url: str,
+    reader_url: str,
+    *,
+    headers: dict[str, str],
+    list_id: int,
+    duration: float,
+    max_pairs: int = 5000,
+    limit: int = 250,
+) -> dict:
+    """``headers``: the service token of the person who writes and reads (their list)."""
     writer = http.client.HTTPConnection(urlsplit(writer_url).netloc, timeout=10)
     reader = http.client.HTTPConnection(urlsplit(reader_url).netloc, timeout=10)
     before = reader_counters(reader_url)
@@ -69,19 +79,21 @@ def run(writer_url: str, reader_url: str, *, duration: float, max_pairs: int = 5
     deadline = time.monotonic() + duration
     pairs = 0
     while time.monotonic() < deadline and pairs < max_pairs:
-        body = json.dumps({"name": f"ryw {pairs}"})
-        writer.request("POST", "/v1/todos", body=body, headers={"Content-Type": "application/json"})
+        body = json.dumps({"name": f"ryw {pairs}", "list": list_id})
+        writer.request("POST", "/v1/todos", body=body, headers={**headers, "Content-Type": "application/json"})
         answer = writer.getresponse()
         answer.read()
         lsn = answer.getheader("X-Commit-LSN")
+        if answer.status != 201 or lsn is None:
+            raise RuntimeError(f"the writer answered {answer.status} (LSN {lsn}) to a create")
         use_lsn = pairs % 2 == 0
-        headers = {"X-Min-LSN": lsn} if use_lsn else {}
+        read_headers = {**headers, "X-Min-LSN": lsn} if use_lsn else headers
         started = time.perf_counter()
-        reader.request("GET", f"/v1/todos?limit={limit}", headers=headers)
+        reader.request("GET", f"/v1/todos?list={list_id}&limit={limit}", headers=read_headers)
         response = reader.getresponse()
         response.read()
         elapsed = (time.perf_counter() - started) * 1000
-        if answer.status != 201 or response.status != 200:
+        if response.status != 200:
             errors += 1
         if response.getheader("X-Served-By") == "primary":
             served_by_primary += 1

@@ -1,7 +1,11 @@
 """What both references share: the frontend's own templates and static files (loaded
-from the todo_frontend package folder, not copied), session + CSRF, and the routes the
-template links to. A reference supplies ``page(status, after, limit)`` returning the
-context the frontend passes (items, counts, next_after) and ``add(name)``."""
+from the todo_frontend package folder, not copied), the frontend's own session (same
+secret key, and ``todo_frontend.identity`` reads who is signed in from it, so the
+bench person's cookie works here unchanged), CSRF, and the routes the template links
+to. A reference supplies ``page(actor, list_id, status, after, limit)`` returning the
+context the frontend passes (list, items, counts, next/prev, the account's lists), or
+None when the list is not the actor's, and ``add(actor, list_id, name)`` returning
+the list it added to, or None."""
 
 from __future__ import annotations
 
@@ -13,6 +17,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFProtect
+
+from todo_common.service_token import Actor
+from todo_frontend import identity
 
 FRONTEND_DIR = Path(importlib.util.find_spec("todo_frontend").submodule_search_locations[0])
 STATUSES = ("all", "active", "completed")
@@ -29,7 +36,20 @@ def settings() -> dict:
     }
 
 
-def make_app(name: str, page: Callable[[str, int, int], dict], add: Callable[[str], None], config: dict) -> Flask:
+def _signed_in() -> Actor:
+    """The person the session cookie names (account id + session generation)."""
+    actor = identity.current_actor()
+    if actor.account_id is None:
+        abort(401)
+    return actor
+
+
+def make_app(
+    name: str,
+    page: Callable[[Actor, int | None, str, int, int], dict | None],
+    add: Callable[[Actor, int | None, str], int | None],
+    config: dict,
+) -> Flask:
     app = Flask(
         name,
         template_folder=str(FRONTEND_DIR / "templates"),
@@ -37,17 +57,20 @@ def make_app(name: str, page: Callable[[str, int, int], dict], add: Callable[[st
     )
     app.config.update(SECRET_KEY=config["secret_key"], WTF_CSRF_TIME_LIMIT=None)
     CSRFProtect(app)
-    bp = Blueprint("web", name)
+    app.context_processor(lambda: {"signed_in_as": identity.username()})
+    web = Blueprint("web", name)
 
-    def back():
-        return redirect(url_for("web.index"), 303)
-
-    @bp.get("/")
-    def index():
+    @web.get("/", defaults={"list_id": None})
+    @web.get("/lists/<int:list_id>", endpoint="show_list")
+    def index(list_id: int | None):
+        actor = _signed_in()
         status = request.args.get("status", "all")
         status = status if status in STATUSES else "all"
         after = request.args.get("after", "")
         after = int(after) if after.isdigit() else 0
+        shown = page(actor, list_id, status, after, config["page_size"])
+        if shown is None:
+            abort(404)
         view = urlencode(
             {
                 k: v
@@ -55,41 +78,43 @@ def make_app(name: str, page: Callable[[str, int, int], dict], add: Callable[[st
                 if v is not None
             }
         )
-        html = render_template(
+        shown_list = shown["list"]["id"]
+        return render_template(
             "index.html",
-            page=page(status, after, config["page_size"]),
+            page=shown,
+            list_id=shown_list,
+            list_path=url_for("web.show_list", list_id=shown_list),
             status=status,
             after=after,
             view_query=f"?{view}" if view else "",
             error=None,
             list_error=None,
             draft_name="",
-            rename=None,
         )
-        return html
 
-    @bp.post("/todos", endpoint="add")
-    def add_todo():
+    @web.post("/lists/<int:list_id>/todos", endpoint="add")
+    @web.post("/todos", defaults={"list_id": None})
+    def add_todo(list_id: int | None):
+        actor = _signed_in()
         name = request.form.get("name", "").strip()
         if not name or len(name) > 100:
             abort(422)
-        add(name)
-        return back()
+        added_to = add(actor, list_id, name)
+        if added_to is None:
+            abort(404)
+        return redirect(url_for("web.show_list", list_id=added_to), 303)
 
-    # Links the template renders; the benchmark never posts to them.
-    for rule, endpoint in (
-        ("/todos/<int:todo_id>/toggle", "toggle"),
-        ("/todos/<int:todo_id>/rename", "rename"),
-        ("/todos/<int:todo_id>/delete", "delete"),
-        ("/todos/mark-all", "mark_all"),
-        ("/todos/clear-completed", "clear_completed"),
-    ):
-        bp.add_url_rule(rule, endpoint, lambda **_: abort(501), methods=["POST"])
-    bp.add_url_rule("/todos/<int:todo_id>/edit", "edit", lambda **_: abort(501))
-
-    @bp.get("/hello")
+    @web.get("/hello")
     def hello():
         return "Hello, World!"
 
-    app.register_blueprint(bp)
+    # Pages the template links to by name; the benchmark never visits them.
+    lists = Blueprint("lists", name)
+    lists.add_url_rule("/lists", "manage", lambda: abort(501))
+    auth = Blueprint("auth", name)
+    auth.add_url_rule("/account", "account", lambda: abort(501))
+    auth.add_url_rule("/logout", "logout", lambda: abort(501), methods=["POST"])
+
+    for blueprint in (web, lists, auth):
+        app.register_blueprint(blueprint)
     return app
