@@ -182,7 +182,13 @@ def init_app(app, csrf) -> None:
 def _form_problem(exc: _FormProblem):
     if _wants_json():
         return jsonify(error=exc.message), exc.status
-    return _reshow(exc.message, exc.status)
+    try:
+        return _reshow(exc.message, exc.status)
+    except SessionEnded:
+        # The form came from a session that has ended (logged out elsewhere, or the
+        # cookie was lost, so its CSRF check failed too): the list can't be shown
+        # again. Raised inside an error handler it would not reach the app's handler.
+        return identity.session_ended()
 
 
 @bp.errorhandler(InvalidField)
