@@ -1,9 +1,11 @@
 """Browser fixtures: Debian's chromium driven by Playwright (never `playwright install`),
-headless, one fresh context per test, with JavaScript on and off.
+headless, one browser per session and one fresh context per test, with JavaScript on
+and off.
 
-Every test starts from an empty list (the writer's ``DELETE /v1/todos``), so page 1
-holds everything and the counter is exact; names are still unique per test so a
-failure points at the test that made the item.
+Every test gets a fresh person of its own (signed up through the frontend's /signup
+form with requests, then the session cookie handed to the browser context), so their
+first list starts empty, page 1 holds everything and the counter is exact. The tests
+that are about signing up and logging in do it through the pages instead.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .ui import TIMEOUT, App
+from .ui import TIMEOUT, App, Person
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,11 +48,9 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def app(stack) -> App:
-    app = App(stack)
-    app.clear()
-    return app
+    return App(stack)
 
 
 @pytest.fixture
@@ -59,8 +59,10 @@ def unique() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def _context(browser, *, javascript: bool, **options):
-    return browser.new_context(java_script_enabled=javascript, **options)
+@pytest.fixture
+def person(app: App) -> Person:
+    """A fresh account for this test alone (its one list, "My list", is empty)."""
+    return app.sign_up()
 
 
 @pytest.fixture(params=[True, False], ids=["js", "nojs"])
@@ -68,36 +70,37 @@ def javascript(request) -> bool:
     return request.param
 
 
-def _fresh_page(browser, javascript: bool):
-    """A page in a fresh context (own cookies, so its own session); closed afterwards."""
-    context = _context(browser, javascript=javascript)
-    context.set_default_timeout(TIMEOUT * 1000)
-    yield context.new_page()
-    context.close()
-
-
 @pytest.fixture
-def page(browser, javascript):
-    """JavaScript on or off, as the test is parametrized."""
-    yield from _fresh_page(browser, javascript)
-
-
-@pytest.fixture
-def js_page(browser):
-    yield from _fresh_page(browser, True)
-
-
-@pytest.fixture
-def new_context(browser):
-    """Make a context with custom options (viewport...); closed after the test."""
+def new_context(browser, app: App):
+    """Make a context (its own cookies) with custom options (viewport...), signed in
+    as ``person`` when one is given; closed after the test."""
     made = []
 
-    def make(javascript: bool = True, **options):
-        context = _context(browser, javascript=javascript, **options)
+    def make(javascript: bool = True, person: Person | None = None, **options):
+        context = browser.new_context(java_script_enabled=javascript, **options)
         context.set_default_timeout(TIMEOUT * 1000)
         made.append(context)
+        if person is not None:
+            app.sign_in(context, person)
         return context
 
     yield make
     for context in made:
         context.close()
+
+
+@pytest.fixture
+def page(new_context, person, javascript):
+    """The test's person, signed in; JavaScript on or off, as the test is parametrized."""
+    return new_context(javascript=javascript, person=person).new_page()
+
+
+@pytest.fixture
+def js_page(new_context, person):
+    return new_context(javascript=True, person=person).new_page()
+
+
+@pytest.fixture
+def visitor_page(new_context, javascript):
+    """Nobody signed in yet; JavaScript on or off, as the test is parametrized."""
+    return new_context(javascript=javascript).new_page()

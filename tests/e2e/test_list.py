@@ -120,10 +120,10 @@ def test_mark_all_complete_then_active(app: App, page, unique):
     expect(app.counter(page)).to_have_text("3 items left")
 
 
-def test_filters(app: App, page, unique):
+def test_filters(app: App, person, page, unique):
     active, done = f"active one {unique}", f"completed one {unique}"
-    app.create([active])
-    app.create([done], completed=True)
+    app.create(person, [active])
+    app.create(person, [done], completed=True)
     app.open(page)
     expect(app.filter_link(page, "All")).to_have_attribute("aria-current", "page")
 
@@ -145,9 +145,9 @@ def test_filters(app: App, page, unique):
     expect(app.item(page, done)).to_have_count(1)
 
 
-def test_toggle_in_a_filtered_view_keeps_the_filter(app: App, page, unique):
+def test_toggle_in_a_filtered_view_keeps_the_filter(app: App, person, page, unique):
     name = f"finish from active view {unique}"
-    app.create([name])
+    app.create(person, [name])
     app.open(page, "/?status=active")
     app.toggle(page, name).click()
     # It leaves the "active" view (in place with JavaScript, by a reload without), and the filter stays.
@@ -172,11 +172,11 @@ def test_counter_singular_and_plural(app: App, page, unique):
 PREVIOUS = "\u2039 Previous page"
 
 
-def test_pagination(app: App, page, unique):
+def test_pagination(app: App, person, page, unique):
     """More items than two pages (PAGE_SIZE, 100 by default): Next, Previous and First."""
     size = app.page_size
     names = [f"page item {n:04d} {unique}" for n in range(2 * size + 1)]
-    app.create(names)
+    app.create(person, names)
     pages = page.get_by_role("navigation", name="Pages")
     app.open(page)
     expect(page.locator("li.todo")).to_have_count(size)
@@ -228,7 +228,7 @@ def test_markup_in_a_name_is_shown_as_text(app: App, page, javascript):
     expect(item.locator(".name")).to_have_text(MARKUP)
     expect(item.locator(".name img, .name script, .name b")).to_have_count(0)
     expect(page.locator("main img, main script, main b")).to_have_count(0)
-    expect(page).to_have_title("(1) Todo")
+    expect(page).to_have_title("(1) My list · Todo")
     if javascript:
         assert page.evaluate("typeof window.__pwned") == "undefined"
         # The in-place toggle rewrites the row from text too.
@@ -258,9 +258,9 @@ def test_too_long_name_shows_an_error_and_keeps_the_text(app: App, page, unique)
     expect(page.locator("li.todo")).to_have_count(0)
 
 
-def test_too_long_rename_shows_an_error_and_keeps_the_text(app: App, page, unique):
+def test_too_long_rename_shows_an_error_and_keeps_the_text(app: App, person, page, unique):
     name = f"rename too long {unique}"
-    app.create([name])
+    app.create(person, [name])
     app.open(page)
     app.item(page, name).get_by_role("link", name=re.compile("^Rename")).click()
     field = page.get_by_label(re.compile("^New name for"))

@@ -57,6 +57,13 @@ def _tab_to(page, predicate_js: str, limit: int = 40) -> None:
     raise AssertionError(f"Tab never reached the element ({predicate_js})")
 
 
+FOCUSED_NAME = """() => {
+    const el = document.activeElement;
+    const label = el.labels && el.labels.length ? el.labels[0].textContent : "";
+    return (el.getAttribute("aria-label") || label || el.textContent).replace(/\\s+/g, " ").trim();
+}"""
+
+
 def test_keyboard_only(app: App, page, unique):
     """Tab to the add field, type, Enter; then Tab to the item's toggle and press Space."""
     name = f"typed with the keyboard {unique}"
@@ -64,14 +71,26 @@ def test_keyboard_only(app: App, page, unique):
     # On load the add field already has the focus (autofocus)...
     expect(page.get_by_label(ADD_LABEL)).to_be_focused()
     # ...and from the top of the page (a click on the empty margin puts the start of
-    # Tab navigation there) it is three Tabs away: skip link, brand, add field.
+    # Tab navigation there) Tab goes through the skip link, the header and the list
+    # switcher to the add field, in reading order.
     page.mouse.click(1, 1)
     page.keyboard.press("Tab")
-    expect(page.get_by_role("link", name="Skip to the list")).to_be_focused()
-    expect(page.get_by_role("link", name="Skip to the list")).to_be_in_viewport()  # shown when focused
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()  # shown when focused
+    stops = []
+    for _ in range(7):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(FOCUSED_NAME))
+    assert stops == ["todos", "Lists", "Account", "Log out", "My list", "Manage lists", ADD_LABEL]
     expect(page.get_by_label(ADD_LABEL)).to_be_focused()
+    # The skip link skips the header: the next Tab after it is in the content.
+    page.mouse.click(1, 1)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED_NAME) == "My list"
+    _tab_to(page, "document.activeElement.id === 'new-todo'")
     page.keyboard.type(name)
     page.keyboard.press("Enter")
     expect(app.item(page, name)).to_have_count(1)
@@ -82,10 +101,10 @@ def test_keyboard_only(app: App, page, unique):
     expect(app.item(page, name)).to_have_class(re.compile(r"\bcompleted\b"))
 
 
-def test_focus_is_visible(app: App, js_page, unique):
+def test_focus_is_visible(app: App, person, js_page, unique):
     """A keyboard user can see where they are: focused controls get an outline."""
     page = js_page
-    app.create([f"focus ring {unique}"])
+    app.create(person, [f"focus ring {unique}"])
     app.open(page)
     page.mouse.click(1, 1)
     _tab_to(page, "document.activeElement.classList.contains('toggle')")
@@ -94,10 +113,12 @@ def test_focus_is_visible(app: App, js_page, unique):
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
-def test_phone_viewport_has_no_horizontal_scroll(app: App, new_context, unique, javascript):
-    app.create([f"phone {unique}", "w" * 100, f"{'long words ' * 9}{unique}"[:100]])
-    app.create([f"done on the phone {unique}"], completed=True)
-    context = new_context(javascript=javascript, viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
+def test_phone_viewport_has_no_horizontal_scroll(app: App, person, new_context, unique, javascript):
+    app.create(person, [f"phone {unique}", "w" * 100, f"{'long words ' * 9}{unique}"[:100]])
+    app.create(person, [f"done on the phone {unique}"], completed=True)
+    context = new_context(
+        javascript=javascript, person=person, viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     app.open(page)
     widths = page.evaluate(
@@ -110,10 +131,10 @@ def test_phone_viewport_has_no_horizontal_scroll(app: App, new_context, unique, 
     page.screenshot(path=str(SCREENSHOTS / f"todo-phone-{'js' if javascript else 'nojs'}.png"), full_page=True)
 
 
-def test_every_field_and_button_has_a_label(app: App, js_page, unique):
+def test_every_field_and_button_has_a_label(app: App, person, js_page, unique):
     page = js_page
-    app.create([f"labelled {unique}"])
-    app.create([f"labelled done {unique}"], completed=True)
+    app.create(person, [f"labelled {unique}"])
+    app.create(person, [f"labelled done {unique}"], completed=True)
     app.open(page)
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
@@ -165,12 +186,17 @@ def test_error_pages_look_like_the_app(app: App, page, method, path, status, tit
     expect(page.get_by_label(ADD_LABEL)).to_be_visible()
 
 
-def test_expired_form_is_explained_and_keeps_the_text(app: App, page, unique):
-    """A form whose CSRF token no longer matches (e.g. the session cookie was lost)
-    is refused with a message, and the typed text is kept."""
+def test_expired_form_is_explained_and_keeps_the_text(app: App, person, page, unique):
+    """A form whose CSRF token no longer matches (here: the person logged out and in
+    again in another tab, which starts a new session) is refused with a message, and
+    the typed text is kept."""
     app.open(page)
-    page.context.clear_cookies()
-    text = f"typed before the cookie went {unique}"
+    other_tab = page.context.new_page()
+    app.open(other_tab)
+    other_tab.get_by_role("button", name="Log out").click()
+    app.log_in(other_tab, person.username, person.password)
+    expect(app.switcher(other_tab)).to_be_visible()
+    text = f"typed before the session changed {unique}"
     field = page.get_by_label(ADD_LABEL)
     field.fill(text)
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
@@ -185,11 +211,29 @@ def test_expired_form_is_explained_and_keeps_the_text(app: App, page, unique):
     expect(app.item(page, text)).to_have_count(1)
 
 
-def test_screenshot_of_the_main_page(app: App, new_context, unique):
+def test_form_sent_after_the_session_cookie_was_lost_asks_to_log_in(app: App, person, page, unique):
+    """Without its session cookie a form can't be checked nor the list shown: the
+    answer is the log-in page saying why (it once was a 500), and nothing is saved."""
+    app.open(page)
+    page.context.clear_cookies()
+    text = f"typed after the cookie went {unique}"
+    field = page.get_by_label(ADD_LABEL)
+    field.fill(text)
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        field.press("Enter")
+    assert posted.value.status == 303
+    expect(page).to_have_url(re.compile(r"/login\?ended=1$"))
+    expect(page.get_by_role("status")).to_have_text("Your session has ended; please log in again.")
+    app.log_in(page, person.username, person.password)
+    expect(page.get_by_label(ADD_LABEL)).to_be_visible()
+    expect(page.locator("li.empty")).to_have_text("Nothing to do yet. Add an item above.")
+
+
+def test_screenshot_of_the_main_page(app: App, person, new_context, unique):
     """Not an assertion on pixels: a picture to look at after a layout change."""
-    app.create([f"Buy milk {unique}", "Write the report", "Call the plumber about the kitchen sink"])
-    app.create(["Book train tickets"], completed=True)
-    page = new_context(viewport={"width": 1024, "height": 700}).new_page()
+    app.create(person, [f"Buy milk {unique}", "Write the report", "Call the plumber about the kitchen sink"])
+    app.create(person, ["Book train tickets"], completed=True)
+    page = new_context(person=person, viewport={"width": 1024, "height": 700}).new_page()
     app.open(page)
     path = SCREENSHOTS / "todo-main.png"
     page.screenshot(path=str(path), full_page=True)

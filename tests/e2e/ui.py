@@ -1,15 +1,47 @@
-"""The app under test as the browser tests see it: setup through the writer and
-reader APIs, and the page's controls found the way a person finds them."""
+"""The app under test as the browser tests see it: people signed up through the
+frontend, setup through the writer and reader APIs (as that person), and the page's
+controls found the way a person finds them."""
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
+from dataclasses import dataclass, field
 
 import requests
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from playwright.sync_api import expect
+
+from todo_common import service_token
+from todo_common.service_token import Actor
 
 TIMEOUT = 10
 ADD_LABEL = "What needs to be done?"
+PASSWORD = "correct horse battery staple"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def new_username(tag: str = "") -> str:
+    """Unique per call; ``tag`` (a test's own word) makes a failure easier to place."""
+    return f"e2e{tag}-{uuid.uuid4().hex[:12]}"[:40]
+
+
+@dataclass
+class Person:
+    """A signed-up account and the frontend session cookie it got at sign-up."""
+
+    username: str
+    password: str
+    account_id: int
+    generation: int
+    cookies: dict[str, str] = field(repr=False)
+    lists: dict[str, int] = field(default_factory=dict)  # name -> id, as this test made them
+
+    @property
+    def first_list(self) -> int:
+        return next(iter(self.lists.values()))
 
 
 class App:
@@ -21,35 +53,89 @@ class App:
         self.writer = stack.url("writer")
         self.reader = stack.url("reader")
         self.page_size = int(stack.service_env("frontend").get("PAGE_SIZE", "100"))
+        self._key = stack.passwords["service_token_key"]
+        # Only to read who a session belongs to (account id and generation), so the
+        # setup below can act as that person at the writer.
+        cookie_app = Flask("e2e-session-reader")
+        cookie_app.secret_key = stack.passwords["secret_key"]
+        self._sessions = SecureCookieSessionInterface().get_signing_serializer(cookie_app)
 
-    # -- setup through the APIs -------------------------------------------------------
-    def wait_replayed(self, lsn: str) -> None:
-        """Until the replica itself has the write, so a page without a session LSN shows it."""
+    # -- people ---------------------------------------------------------------------------
+    def sign_up(self, tag: str = "", password: str = PASSWORD) -> Person:
+        """Sign up through the frontend's real /signup form (with requests, no browser):
+        the session cookie it sets is what a browser would have got."""
+        username = new_username(tag)
+        with requests.Session() as http:
+            form = http.get(self.base_url + "/signup", timeout=TIMEOUT)
+            form.raise_for_status()
+            token = _CSRF.search(form.text).group(1)
+            answer = http.post(
+                self.base_url + "/signup",
+                data={"username": username, "password": password, "csrf_token": token},
+                allow_redirects=False,
+                timeout=TIMEOUT,
+            )
+            assert answer.status_code == 303, (answer.status_code, answer.text[:500])
+            cookies = http.cookies.get_dict()
+        session = self._sessions.loads(cookies["session"])
+        person = Person(username, password, session["account"], session["gen"], cookies)
+        lists = self._read(person, "/v1/lists")["lists"]
+        person.lists = {item["name"]: item["id"] for item in lists}
+        return person
+
+    def sign_in(self, context, person: Person) -> None:
+        """Give a browser context the person's session (as if they had just signed up in it)."""
+        context.add_cookies([{"name": k, "value": v, "url": self.base_url} for k, v in person.cookies.items()])
+
+    # -- setup through the APIs, as that person ---------------------------------------------
+    def _auth(self, person: Person | None) -> dict:
+        actor = Actor() if person is None else Actor(account_id=person.account_id, generation=person.generation)
+        return {"Authorization": "Bearer " + service_token.sign(self._key, actor)}
+
+    def _read(self, person: Person, path: str, lsn: str | None = None) -> dict:
+        headers = self._auth(person) | ({"X-Min-LSN": lsn} if lsn else {})
+        answer = requests.get(self.reader + path, headers=headers, timeout=TIMEOUT)
+        answer.raise_for_status()
+        return answer.json()
+
+    def wait_replayed(self, person: Person, lsn: str) -> None:
+        """Until the replica itself has the write, so a page without that LSN in its session shows it."""
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            answer = requests.get(self.reader + "/v1/counts", headers={"X-Min-LSN": lsn}, timeout=TIMEOUT)
+            answer = requests.get(
+                self.reader + "/v1/counts", headers=self._auth(person) | {"X-Min-LSN": lsn}, timeout=TIMEOUT
+            )
             if answer.ok and answer.headers.get("X-Served-By") == "replica":
                 return
         raise AssertionError(f"the replica did not replay {lsn}")
 
-    def clear(self) -> None:
-        answer = requests.delete(self.writer + "/v1/todos", timeout=TIMEOUT)
-        answer.raise_for_status()
-        self.wait_replayed(answer.headers["X-Commit-LSN"])
-
-    def create(self, names: list[str], completed: bool = False) -> list[int]:
+    def create(
+        self, person: Person, names: list[str], completed: bool = False, list_id: int | None = None
+    ) -> list[int]:
+        """Items in one of the person's lists (their first by default)."""
         ids, lsn = [], None
         with requests.Session() as http:
             for name in names:
-                answer = http.post(
-                    self.writer + "/v1/todos", json={"name": name, "completed": completed}, timeout=TIMEOUT
-                )
+                body = {"name": name, "completed": completed}
+                if list_id is not None:
+                    body["list"] = list_id
+                answer = http.post(self.writer + "/v1/todos", json=body, headers=self._auth(person), timeout=TIMEOUT)
                 answer.raise_for_status()
                 ids.append(answer.json()["todo"]["id"])
                 lsn = answer.headers["X-Commit-LSN"]
         if lsn:
-            self.wait_replayed(lsn)
+            self.wait_replayed(person, lsn)
         return ids
+
+    def create_list(self, person: Person, name: str) -> int:
+        answer = requests.post(
+            self.writer + "/v1/lists", json={"name": name}, headers=self._auth(person), timeout=TIMEOUT
+        )
+        answer.raise_for_status()
+        list_id = answer.json()["list"]["id"]
+        person.lists[name] = list_id
+        self.wait_replayed(person, answer.headers["X-Commit-LSN"])
+        return list_id
 
     # -- the page -----------------------------------------------------------------------
     def open(self, page, path: str = "/"):
@@ -78,3 +164,14 @@ class App:
     @staticmethod
     def filter_link(page, label: str):
         return page.get_by_role("navigation", name="Filter").get_by_role("link", name=label, exact=True)
+
+    @staticmethod
+    def switcher(page):
+        return page.get_by_role("navigation", name="Your lists")
+
+    @staticmethod
+    def log_in(page, username: str, password: str) -> None:
+        """Fill the log-in form as a person does and send it."""
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
