@@ -18,6 +18,7 @@ from todo_common.settings import Env
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "openapi"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 DUMMY_DB = {"DATABASE_HOST": "db.invalid", "DATABASE_NAME": "todo", "DATABASE_USER": "todo"}
+SERVICE_KEY = {"SERVICE_TOKEN_KEY": "k" * 32}
 
 
 def load(name: str) -> dict:
@@ -28,14 +29,14 @@ def writer_app():
     from todo_writer import create_app
     from todo_writer.settings import WriterSettings
 
-    return create_app(WriterSettings.from_env(Env(DUMMY_DB)))
+    return create_app(WriterSettings.from_env(Env({**DUMMY_DB, **SERVICE_KEY})))
 
 
 def reader_app():
     from todo_reader import create_app
     from todo_reader.settings import ReaderSettings
 
-    env = {**DUMMY_DB, **{f"FALLBACK_{k}": v for k, v in DUMMY_DB.items()}}
+    env = {**DUMMY_DB, **{f"FALLBACK_{k}": v for k, v in DUMMY_DB.items()}, **SERVICE_KEY}
     return create_app(ReaderSettings.from_env(Env(env)))
 
 
@@ -47,6 +48,7 @@ def frontend_app():
         "READER_URL": "http://reader.invalid:8080",
         "WRITER_URL": "http://writer.invalid:8080",
         "SECRET_KEY": "x" * 32,
+        **SERVICE_KEY,
     }
     return create_app(FrontendSettings.from_env(Env(env)))
 
@@ -134,3 +136,104 @@ def test_lsn_headers_are_documented():
             names = {p["$ref"].rsplit("/", 1)[1] for p in item["get"]["parameters"] if "$ref" in p}
             assert {"XMinLsn", "MinLsnQuery"} <= names, path
             assert "X-Served-By" in item["get"]["responses"]["200"]["headers"], path
+
+
+def operations(doc: dict):
+    """(path, method, operation) for every documented operation."""
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, operation
+
+
+def resolved(doc: dict, answer: dict) -> dict:
+    if "$ref" in answer:
+        return doc["components"]["responses"][answer["$ref"].rsplit("/", 1)[1]]
+    return answer
+
+
+@pytest.mark.parametrize("name", ["reader.yaml", "writer.yaml"])
+def test_service_token_guards_every_api_operation(name):
+    """Reader and writer: a bearer JWT on everything but the probes and metrics that
+    service_auth leaves open, and each guarded operation documents its 401."""
+    from todo_common.service_auth import OPEN_PATHS
+
+    doc = load(name)
+    scheme = doc["components"]["securitySchemes"]["serviceToken"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+    assert doc["security"] == [{"serviceToken": []}]
+    for path, method, operation in operations(doc):
+        if path in OPEN_PATHS:
+            assert operation.get("security") == [], f"{method} {path} is open: security: []"
+            continue
+        assert "security" not in operation, f"{method} {path}: the service token applies here"
+        assert "401" in operation["responses"], f"{method} {path}: no 401 documented"
+    assert set(doc["paths"]) >= OPEN_PATHS, "every open path is documented"
+
+
+@pytest.mark.parametrize("name", ["reader.yaml", "writer.yaml"])
+def test_error_codes_are_the_ones_service_auth_sends(name):
+    from todo_common.service_auth import NOT_SIGNED_IN, SESSION_ENDED
+
+    error = load(name)["components"]["schemas"]["Error"]
+    assert set(error["properties"]["code"]["enum"]) == {SESSION_ENDED, NOT_SIGNED_IN}
+    assert error["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("name", ["reader.yaml", "writer.yaml"])
+def test_ids_in_paths_document_404(name):
+    """Another account's id answers as a missing one: every operation on an id says 404."""
+    doc = load(name)
+    for path, method, operation in operations(doc):
+        if re.search(r"\{[a-z_]+_id\}", path):
+            assert "404" in operation["responses"], f"{method} {path}"
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_throttled_answers_say_when_to_retry(name):
+    doc = load(name)
+    for path, method, operation in operations(doc):
+        for code in ("429", "503"):
+            # /readyz's 503 is for the kubelet, which retries on its own schedule.
+            if code in operation["responses"] and path != "/readyz":
+                headers = resolved(doc, operation["responses"][code])["headers"]
+                retry_after = headers["Retry-After"]
+                if "$ref" in retry_after:
+                    retry_after = doc["components"]["headers"][retry_after["$ref"].rsplit("/", 1)[1]]
+                assert retry_after["required"] is True, f"{method} {path} {code}"
+
+
+def test_public_api_token_paths():
+    """Each /api/todos operation has its capability-URL twin under /api/t/{token}/;
+    the Bearer ones answer 401 without a token, the capability ones cannot (the token
+    is in the path), and a revoked token is a 404 on both."""
+    doc = load("public-api.yaml")
+    assert doc["security"] == [{"apiToken": []}]
+    schemes = doc["components"]["securitySchemes"]
+    assert (schemes["apiToken"]["type"], schemes["apiToken"]["scheme"]) == ("http", "bearer")
+    assert (schemes["basicAuth"]["type"], schemes["basicAuth"]["scheme"]) == ("http", "basic")
+    assert doc["paths"]["/api/tokens"]["post"]["security"] == [{"basicAuth": []}]
+    for path, method, operation in operations(doc):
+        if not path.startswith("/api/todos"):
+            continue
+        twin = doc["paths"][path.replace("/api/todos", "/api/t/{token}/todos", 1)][method]
+        assert twin.get("security") == [], f"{method} {path}: the capability twin needs no header"
+        if method == "options":
+            assert operation.get("security") == [], f"{method} {path}: a preflight carries no token"
+            continue
+        assert "security" not in operation, f"{method} {path}"
+        assert "401" in operation["responses"], f"{method} {path}: 401 without a token"
+        assert "401" not in twin["responses"], f"{method} {path}: a capability URL is never a 401"
+        for answer in (operation, twin):
+            assert "404" in answer["responses"], f"{method} {path}: 404 for a revoked token"
+        assert set(twin["responses"]) == set(operation["responses"]) - {"401"}, f"{method} {path}"
+
+
+def test_public_api_preflight_headers_are_the_ones_sent():
+    from todo_frontend.public_api import CORS_HEADERS
+
+    headers = load("public-api.yaml")["components"]["responses"]["Preflight"]["headers"]
+    for name, value in CORS_HEADERS.items():
+        if name == "Access-Control-Allow-Origin":
+            continue  # a $ref to the shared header
+        assert headers[name]["schema"]["const"] == value, name
