@@ -79,7 +79,8 @@ class App:
             cookies = http.cookies.get_dict()
         session = self._sessions.loads(cookies["session"])
         person = Person(username, password, session["account"], session["gen"], cookies)
-        lists = self._read(person, "/v1/lists")["lists"]
+        # The replica may not have the new account yet: wait for the sign-up's own LSN.
+        lists = self._read(person, "/v1/lists", lsn=session.get("lsn"))["lists"]
         person.lists = {item["name"]: item["id"] for item in lists}
         return person
 
