@@ -43,7 +43,7 @@ def create():
     try:
         answer = writer().create_list(clean_name(typed))
     except (InvalidField, UpstreamRejected, UpstreamUnavailable) as exc:
-        return _problem(exc, new_name=typed[:100])
+        return _problem(exc, new_name=typed)
     session_lsn.remember(answer["lsn"])
     return redirect(url_for("web.show_list", list_id=answer["list"]["id"]), 303)
 
@@ -55,7 +55,7 @@ def rename(list_id: int):
     try:
         answer = writer().rename_list(list_id, clean_name(typed))
     except (InvalidField, UpstreamRejected, UpstreamUnavailable) as exc:
-        return _problem(exc, drafts={list_id: typed[:100]})
+        return _problem(exc, drafts={list_id: typed})
     session_lsn.remember(answer["lsn"])
     return redirect(url_for("lists.manage", _anchor=f"list-{list_id}"), 303)
 
