@@ -131,22 +131,58 @@ def test_phone_viewport_has_no_horizontal_scroll(app: App, person, new_context, 
     page.screenshot(path=str(SCREENSHOTS / f"todo-phone-{'js' if javascript else 'nojs'}.png"), full_page=True)
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+    .filter(el => !el.hidden)  // not rendered, not in the accessibility tree (a password manager's hint)
+    .filter(el => {
+        const byLabel = el.labels && [...el.labels].some(l => l.textContent.trim());
+        const named = (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || '').trim();
+        const text = el.tagName === 'BUTTON' && el.textContent.trim();
+        return !(byLabel || named || text);
+    })
+    .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def _assert_every_field_is_labelled(page) -> None:
+    assert page.evaluate(UNLABELLED) == []
+    assert page.evaluate("document.documentElement.lang") == "en"
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+
+
+def _no_horizontal_scroll(page, path: str) -> None:
+    widths = page.evaluate(
+        "({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
+    )
+    assert widths["scroll"] <= widths["client"], (path, widths)
+
+
+def test_phone_viewport_other_pages(app: App, new_context, unique):
+    """The log-in, sign-up, lists and account pages fit a phone too, with the
+    longest username and a list name of one 100-character word."""
+    person = app.sign_up(username=("e2e-phone-" + unique + "x" * 40)[:40])
+    app.create_list(person, "w" * 100)
+    app.create(person, [f"on the phone {unique}"])
+    phone = {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True}
+    visitor = new_context(**phone).new_page()
+    for path in ("/login", "/signup"):
+        app.open(visitor, path)
+        _no_horizontal_scroll(visitor, path)
+    page = new_context(person=person, **phone).new_page()
+    for path in ("/", f"/lists/{person.lists['w' * 100]}", "/lists", "/account"):
+        app.open(page, path)
+        _no_horizontal_scroll(page, path)
+    page.get_by_label("New token for").select_option(label="w" * 100)
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("table", name="Your API tokens")).to_contain_text("w" * 100)
+    _no_horizontal_scroll(page, "/account/tokens")
+    page.screenshot(path=str(SCREENSHOTS / "todo-phone-account.png"), full_page=True)
+
+
 def test_every_field_and_button_has_a_label(app: App, person, js_page, unique):
     page = js_page
     app.create(person, [f"labelled {unique}"])
     app.create(person, [f"labelled done {unique}"], completed=True)
     app.open(page)
-    unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
-              .filter(el => {
-                  const byLabel = el.labels && [...el.labels].some(l => l.textContent.trim());
-                  const named = (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || '').trim();
-                  const text = el.tagName === 'BUTTON' && el.textContent.trim();
-                  return !(byLabel || named || text);
-              })
-              .map(el => el.outerHTML.slice(0, 120))"""
-    )
-    assert unlabelled == []
+    _assert_every_field_is_labelled(page)
     # Found by their labels, as a screen reader user would.
     expect(page.get_by_role("textbox", name=ADD_LABEL)).to_have_count(1)
     expect(page.get_by_role("link", name=f"Rename labelled {unique}")).to_have_count(1)
@@ -154,9 +190,55 @@ def test_every_field_and_button_has_a_label(app: App, person, js_page, unique):
     expect(page.get_by_role("button", name=f"Not complete: labelled {unique}")).to_have_count(1)
     expect(page.get_by_role("button", name=f"Completed: labelled done {unique}")).to_have_count(1)
     expect(page.get_by_role("list", name="Items")).to_have_count(1)
-    assert page.evaluate("document.documentElement.lang") == "en"
+    expect(page.get_by_role("navigation", name="Your lists")).to_have_count(1)
+    expect(page.get_by_role("navigation", name="Account")).to_have_count(1)
     page.get_by_role("link", name=f"Rename labelled {unique}").click()
+    _assert_every_field_is_labelled(page)
     expect(page.get_by_role("textbox", name=f"New name for “labelled {unique}”")).to_have_count(1)
+
+
+def test_login_and_signup_fields_are_labelled(app: App, new_context):
+    page = new_context().new_page()
+    app.open(page, "/login")
+    _assert_every_field_is_labelled(page)
+    expect(page.get_by_role("textbox", name="Username")).to_have_attribute("autocomplete", "username")
+    expect(page.get_by_label("Password")).to_have_attribute("autocomplete", "current-password")
+    expect(page.get_by_role("button", name="Log in")).to_have_count(1)
+    app.open(page, "/signup")
+    _assert_every_field_is_labelled(page)
+    # The rules are said next to the fields, not only after a refusal.
+    expect(page.get_by_role("textbox", name="Username")).to_have_accessible_description(re.compile("3 to 40"))
+    expect(page.get_by_label("Password")).to_have_accessible_description(re.compile("At least 8 characters"))
+    expect(page.get_by_label("Password")).to_have_attribute("autocomplete", "new-password")
+    expect(page.get_by_role("button", name="Sign up")).to_have_count(1)
+
+
+def test_lists_and_account_fields_are_labelled(app: App, person, js_page, unique):
+    page = js_page
+    plans = f"plans {unique}"
+    app.create_list(person, plans)
+    app.open(page, "/lists")
+    _assert_every_field_is_labelled(page)
+    for name in ("My list", plans):
+        expect(page.get_by_role("textbox", name=f"Name of list “{name}”")).to_have_count(1)
+        expect(page.get_by_role("button", name=f"Rename “{name}”")).to_have_count(1)
+        expect(page.get_by_role("button", name=f"Delete “{name}” and its 0 items")).to_have_count(1)
+        expect(page.get_by_role("link", name=f"Open “{name}”")).to_have_count(1)
+    expect(page.get_by_role("textbox", name="Name", exact=True)).to_have_count(1)
+
+    app.open(page, "/account")
+    _assert_every_field_is_labelled(page)
+    expect(page.get_by_role("combobox", name="New token for")).to_have_count(1)
+    for label in ("Current password", "New password", "Your password, to confirm"):
+        expect(page.get_by_label(label, exact=True)).to_have_count(1)
+    # With a new token shown, and one to revoke.
+    page.get_by_role("combobox", name="New token for").select_option(label=plans)
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Your new API token for “{plans}”")
+    _assert_every_field_is_labelled(page)
+    expect(page.get_by_role("textbox", name=re.compile("^Collection URL"))).to_have_count(1)
+    expect(page.get_by_role("textbox", name=re.compile("^Token"))).to_have_count(1)
+    expect(page.get_by_role("button", name=re.compile(f"^Revoke the token for {plans} created"))).to_have_count(1)
 
 
 def _looks_like_the_app(page) -> None:

@@ -61,10 +61,10 @@ class App:
         self._sessions = SecureCookieSessionInterface().get_signing_serializer(cookie_app)
 
     # -- people ---------------------------------------------------------------------------
-    def sign_up(self, tag: str = "", password: str = PASSWORD) -> Person:
+    def sign_up(self, tag: str = "", password: str = PASSWORD, username: str | None = None) -> Person:
         """Sign up through the frontend's real /signup form (with requests, no browser):
         the session cookie it sets is what a browser would have got."""
-        username = new_username(tag)
+        username = username or new_username(tag)
         with requests.Session() as http:
             form = http.get(self.base_url + "/signup", timeout=TIMEOUT)
             form.raise_for_status()
