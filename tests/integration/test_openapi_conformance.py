@@ -570,7 +570,7 @@ def test_writer_bulk_operations(writer, ada):
     cleared = writer("DELETE", "/v1/todos", as_=ada.actor, params=params, status=200).json()
     assert (cleared["deleted"], cleared["list"]) == (3, made["id"])
     writer("DELETE", "/v1/todos", as_=ada.actor, params={"completed": "false"}, status=400)
-    writer("DELETE", "/v1/todos", as_=ada.actor, params={"list": "abc"}, status=422)
+    writer("DELETE", "/v1/todos", as_=ada.actor, params={"list": "abc"}, status=400)
     emptied = writer("DELETE", "/v1/todos", as_=ada.actor, params={"list": made["id"]}, status=200).json()
     assert emptied["deleted"] == 0
 
@@ -681,8 +681,10 @@ def test_reader_api_tokens_see_their_list_only(writer, reader, ada):
     reader("GET", "/v1/counts", as_=script, headers=lsn, status=200)
     reader("GET", "/v1/todos", as_=script, params={"list": other["id"]}, headers=lsn, status=404)
     reader("GET", "/v1/counts", as_=script, params={"list": other["id"]}, headers=lsn, status=404)
-    reader("GET", "/v1/lists", as_=script, headers=lsn, status=404)
-    reader("GET", "/v1/account", as_=script, headers=lsn, status=404)
+    reader("GET", "/v1/lists", as_=script, headers=lsn, status=403)
+    reader("GET", "/v1/account", as_=script, headers=lsn, status=403)
+    # The page names the token's own list only, even when the account's lists are asked for.
+    assert reader("GET", "/v1/todos", as_=script, params={"with_lists": "true"}, status=200).json()["lists"] is None
 
     revoked = writer("DELETE", f"/v1/tokens/{made['token']['id']}", as_=ada.actor, status=200).json()["lsn"]
     for path in ("/v1/todos", "/v1/todos/1", "/v1/counts", "/v1/lists", "/v1/account"):

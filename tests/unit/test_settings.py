@@ -7,8 +7,15 @@ from todo_frontend.settings import FrontendSettings
 from todo_reader.settings import ReaderSettings
 from todo_writer.settings import WriterSettings
 
-DATABASE = {"DATABASE_HOST": "db", "DATABASE_NAME": "todo", "DATABASE_USER": "todo", "DATABASE_PASSWORD": "pw"}
-FRONTEND = {"READER_URL": "http://reader:8080", "WRITER_URL": "http://writer:8080", "SECRET_KEY": "k" * 32}
+KEY = {"SERVICE_TOKEN_KEY": "s" * 40}
+DATABASE = {
+    "DATABASE_HOST": "db",
+    "DATABASE_NAME": "todo",
+    "DATABASE_USER": "todo",
+    "DATABASE_PASSWORD": "pw",
+    **KEY,
+}
+FRONTEND = {"READER_URL": "http://reader:8080", "WRITER_URL": "http://writer:8080", "SECRET_KEY": "k" * 32, **KEY}
 
 
 @pytest.mark.parametrize("missing", ["DATABASE_HOST", "DATABASE_NAME", "DATABASE_USER"])
@@ -45,6 +52,10 @@ def test_reader_fallback_is_optional_and_complete_when_given():
         ("READER_URL", "reader:8080", "READER_URL must be an http"),
         ("WRITER_URL", "", "WRITER_URL is required"),
         ("SESSION_COOKIE_SECURE", "sometimes", "SESSION_COOKIE_SECURE"),
+        ("SERVICE_TOKEN_KEY", "", "SERVICE_TOKEN_KEY is required"),
+        ("SERVICE_TOKEN_KEY", "too short", "at least 32"),
+        ("PUBLIC_URL", "todo.example", "PUBLIC_URL must be an http"),
+        ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES"),
     ],
 )
 def test_frontend_names_a_bad_or_missing_value(name, value, words):
@@ -56,6 +67,16 @@ def test_database_password_never_appears_in_descriptions():
     settings = WriterSettings.from_env(Env(DATABASE))
     assert "pw" not in settings.database.describe()
     assert "pw" not in repr(settings)
+    assert KEY["SERVICE_TOKEN_KEY"] not in repr(settings)
+    assert "k" * 32 not in repr(FrontendSettings.from_env(Env(FRONTEND)))
+    assert KEY["SERVICE_TOKEN_KEY"] not in repr(FrontendSettings.from_env(Env(FRONTEND)))
+
+
+def test_services_need_the_service_token_key():
+    without = {k: v for k, v in DATABASE.items() if k != "SERVICE_TOKEN_KEY"}
+    for settings_class in (ReaderSettings, WriterSettings):
+        with pytest.raises(SettingsError, match="SERVICE_TOKEN_KEY is required"):
+            settings_class.from_env(Env(without))
 
 
 def test_app_factory_stops_with_the_variable_name(monkeypatch):

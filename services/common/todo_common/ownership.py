@@ -20,6 +20,10 @@ class SessionEnded(NotSignedIn):
     """The session's generation is gone (logout, password change) or the account is."""
 
 
+class TokenScope(Exception):
+    """An API token acts on the items of its one list, not on lists or the account."""
+
+
 class UnknownApiToken(LookupError):
     """The API token was revoked or never existed: the URL names nothing."""
 

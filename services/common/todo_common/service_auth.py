@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, g, jsonify, request
 
 from .errors import ApiError
-from .ownership import NotSignedIn, SessionEnded, UnknownApiToken
+from .ownership import NotSignedIn, SessionEnded, TokenScope, UnknownApiToken
 from .service_token import Actor, InvalidServiceToken, verify
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -36,6 +36,10 @@ def init_app(app: Flask, keys: tuple[str, ...]) -> None:
         if isinstance(exc, SessionEnded):
             return jsonify(error="your session has ended; log in again", code=SESSION_ENDED), 401
         return jsonify(error="log in first", code=NOT_SIGNED_IN), 401
+
+    @app.errorhandler(TokenScope)
+    def _token_scope(exc: TokenScope):
+        return jsonify(error="an API token can change the items of its list, not the lists or the account"), 403
 
     @app.errorhandler(UnknownApiToken)
     def _unknown_token(exc: UnknownApiToken):

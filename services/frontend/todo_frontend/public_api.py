@@ -41,7 +41,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
-    "Access-Control-Expose-Headers": "Link, Location, X-Truncated",
+    "Access-Control-Expose-Headers": "Link, Location, Retry-After, X-Truncated",
     "Access-Control-Max-Age": "86400",
 }
 
@@ -151,7 +151,7 @@ def _unavailable(exc: UpstreamUnavailable):
 
 @bp.errorhandler(UpstreamRejected)
 def _rejected(exc: UpstreamRejected):
-    return error_response(exc.status, exc.message)
+    return error_response(exc.status, exc.message, {"Retry-After": exc.retry_after} if exc.retry_after else None)
 
 
 @bp.route("/todos", methods=["OPTIONS"])

@@ -12,7 +12,8 @@ from todo_common.settings import Env, SettingsError, threads_per_worker
 class FrontendSettings:
     reader_url: str  # READER_URL, e.g. http://todo-reader:8080
     writer_url: str  # WRITER_URL, e.g. http://todo-writer:8080
-    secret_key: str  # SECRET_KEY: signs the session cookie and CSRF tokens; keep it across upgrades
+    # SECRET_KEY: signs the session cookie and CSRF tokens; keep it across upgrades
+    secret_key: str = field(repr=False)
     upstream_timeout: float  # UPSTREAM_TIMEOUT_SECONDS: per call to reader/writer
     upstream_pool_size: int  # UPSTREAM_POOL_SIZE: keep-alive connections per upstream per process
     page_size: int  # PAGE_SIZE: items per list page

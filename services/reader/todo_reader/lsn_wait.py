@@ -70,6 +70,16 @@ class ConsistentReader:
         self.fallback = fallback
         self.timeout = timeout
 
+    def on_primary(self, work: Callable[..., T]) -> T:
+        """Run ``work(cur)`` where the latest state is: the primary when a fallback is
+        configured and reachable, else the replica (which may be a little behind)."""
+        if self.fallback is not None:
+            try:
+                return self.fallback.run(work)
+            except DatabaseUnavailable:
+                pass  # the replica's view, maybe a little behind, beats no answer
+        return self.replica.run(work)
+
     def read(self, query: Callable[..., T], min_lsn: str | None) -> tuple[T, str]:
         """Run ``query(cur)`` once the replica has replayed ``min_lsn`` (or on the
         fallback if it does not in time); return (result, "replica" | "primary").

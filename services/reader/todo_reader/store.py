@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from todo_common.db import Database
-from todo_common.ownership import Owner, resolve
+from todo_common.ownership import Owner, TokenScope, resolve
 from todo_common.service_token import Actor
 from todo_common.validation import STATUSES
 
@@ -133,14 +133,30 @@ def _scope(owner: Owner, list_id: int | None) -> dict:
     return {"account": owner.account_id, "list": list_id}
 
 
-def _json_text(actor: Actor, sql: str, params: dict, *, list_id: int | None = None, sessions_only: bool = False):
+def _json_text(
+    reader: ConsistentReader,
+    actor: Actor,
+    sql: str,
+    params: dict,
+    *,
+    list_id: int | None = None,
+    sessions_only: bool = False,
+):
     """Work for the pool: find who acts, run one statement for them, return its single
-    text value (None if no row: nothing of theirs matched)."""
+    text value (None if no row: nothing of theirs matched).
+
+    An API token is looked up on the primary, so a revoked one stops working at once
+    rather than when the replica has replayed the revocation (a script carries no LSN
+    of its owner's changes); a session is checked with the read itself.
+    """
+    token_owner = reader.on_primary(lambda cur: resolve(cur, actor)) if actor.api_token_hash else None
 
     def work(cur) -> str | None:
-        owner = resolve(cur, actor)
-        if sessions_only and owner.list_id is not None:
-            return None  # an API token sees the items of its list, not the account
+        owner = token_owner or resolve(cur, actor)
+        if owner.list_id is not None:
+            if sessions_only:
+                raise TokenScope()
+            params["with_lists"] = False  # a token knows its own list, not the account's others
         cur.execute(sql, {**params, **_scope(owner, list_id)})
         row = cur.fetchone()
         return None if row is None else row[0]
@@ -162,24 +178,24 @@ def page(
     """One keyset page of a list's ``status`` items after id ``after``, with next/prev,
     counts and (``with_lists``) the account's lists; None when the list is not theirs."""
     params = {"after": after, "limit": limit, "with_lists": with_lists}
-    return reader.read(_json_text(actor, PAGE_SQL[status], params, list_id=list_id), min_lsn)
+    return reader.read(_json_text(reader, actor, PAGE_SQL[status], params, list_id=list_id), min_lsn)
 
 
 def one(reader: ConsistentReader, actor: Actor, todo_id: int, *, min_lsn: str | None) -> tuple[str | None, str]:
     """One item, or None as the text when the actor has no item with this id."""
-    return reader.read(_json_text(actor, ONE_SQL, {"id": todo_id}), min_lsn)
+    return reader.read(_json_text(reader, actor, ONE_SQL, {"id": todo_id}), min_lsn)
 
 
 def counts(reader: ConsistentReader, actor: Actor, list_id: int | None, *, min_lsn: str | None):
-    return reader.read(_json_text(actor, COUNTS_SQL, {}, list_id=list_id), min_lsn)
+    return reader.read(_json_text(reader, actor, COUNTS_SQL, {}, list_id=list_id), min_lsn)
 
 
 def lists(reader: ConsistentReader, actor: Actor, *, min_lsn: str | None) -> tuple[str | None, str]:
-    return reader.read(_json_text(actor, LISTS_SQL, {}, sessions_only=True), min_lsn)
+    return reader.read(_json_text(reader, actor, LISTS_SQL, {}, sessions_only=True), min_lsn)
 
 
 def account(reader: ConsistentReader, actor: Actor, *, min_lsn: str | None) -> tuple[str | None, str]:
-    return reader.read(_json_text(actor, ACCOUNT_SQL, {}, sessions_only=True), min_lsn)
+    return reader.read(_json_text(reader, actor, ACCOUNT_SQL, {}, sessions_only=True), min_lsn)
 
 
 def caught_up(cur, lsn: str) -> bool:

@@ -10,8 +10,8 @@ from todo_common import credentials
 from todo_common.errors import ApiError
 from todo_common.json_body import read_object
 from todo_common.lsn import COMMIT_LSN_HEADER
-from todo_common.ownership import resolve
-from todo_common.service_auth import actor
+from todo_common.ownership import TokenScope, resolve
+from todo_common.service_auth import SESSION_ENDED, actor
 from todo_common.validation import InvalidField
 
 from . import accounts
@@ -38,8 +38,23 @@ def _signed_in_account() -> int:
     """The account of a signed-in person; API tokens cannot manage accounts."""
     owner = _db().run(lambda cur: resolve(cur, actor()))
     if owner.list_id is not None:
-        raise ApiError(403, "an API token can change the items of its list, not the account")
+        raise TokenScope()
     return owner.account_id
+
+
+def _body(*allowed: str) -> dict:
+    """The JSON body, with no field but ``allowed``."""
+    data = read_object(request)
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ApiError(422, f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    return data
+
+
+@bp.errorhandler(accounts.NotFound)
+def _account_gone(exc: accounts.NotFound):
+    # Deleted between the session check and the change: the session has ended.
+    return jsonify(error="your session has ended; log in again", code=SESSION_ENDED), 401
 
 
 def _session_body(session: accounts.Session) -> dict:
@@ -74,7 +89,7 @@ def _password_check(call):
 
 @bp.post("/accounts")
 def sign_up():
-    data = read_object(request)
+    data = _body("username", "password")
     username = _checked(credentials.clean_username, data.get("username"))
     password = _checked(credentials.clean_password, data.get("password"))
     try:
@@ -88,7 +103,7 @@ def sign_up():
 
 @bp.post("/sessions")
 def log_in():
-    username, password = _credentials(read_object(request))
+    username, password = _credentials(_body("username", "password"))
     try:
         session = _password_check(
             lambda: accounts.check_password(_db(), username, password, address=actor().address, limits=_limits())
@@ -107,7 +122,7 @@ def log_out():
 @bp.put("/account/password")
 def change_password():
     account_id = _signed_in_account()
-    data = read_object(request)
+    data = _body("current_password", "new_password")
     new = _checked(credentials.clean_password, data.get("new_password"))
     current = data.get("current_password")
     if not isinstance(current, str):
@@ -124,7 +139,7 @@ def change_password():
 @bp.delete("/account")
 def delete_account():
     account_id = _signed_in_account()
-    password = read_object(request).get("password")
+    password = _body("password").get("password")
     if not isinstance(password, str):
         raise ApiError(422, "password is required to delete the account")
     try:
@@ -140,7 +155,7 @@ def delete_account():
 def create_token():
     """For a signed-in person, or (with ``username`` and ``password`` in the body) for
     a script that has only its owner's credentials."""
-    data = read_object(request)
+    data = _body("list", "username", "password")
     list_id = data.get("list")
     if list_id is not None and (isinstance(list_id, bool) or not isinstance(list_id, int) or list_id < 1):
         raise ApiError(422, "list must be the id of one of your lists")

@@ -89,7 +89,7 @@ def _list_arg() -> int | None:
     try:
         return parse_whole("list", text, 1, MAX_ID)
     except InvalidField as exc:
-        raise ApiError(422, str(exc)) from None
+        raise ApiError(400, str(exc)) from None
 
 
 @bp.errorhandler(store.NotFound)
@@ -110,11 +110,6 @@ def _too_many_lists(exc: store.TooManyLists):
 @bp.errorhandler(store.LastList)
 def _last_list(exc: store.LastList):
     return error_response(409, "this is your only list; an account keeps at least one")
-
-
-@bp.errorhandler(store.ReadOnlyScope)
-def _read_only_scope(exc: store.ReadOnlyScope):
-    return error_response(403, "an API token can change the items of its list, not the lists")
 
 
 @bp.post("/todos")

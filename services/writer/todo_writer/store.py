@@ -10,7 +10,7 @@ import hashlib
 import json
 
 from todo_common.db import Database, transaction
-from todo_common.ownership import Owner, resolve
+from todo_common.ownership import Owner, TokenScope, resolve
 from todo_common.service_token import Actor
 
 # A todo as the API shows it: the column is ``position``, the field ``order``.
@@ -110,10 +110,6 @@ class TooManyLists(Exception):
     pass
 
 
-class ReadOnlyScope(Exception):
-    """An API token may change the items of its list, not the lists themselves."""
-
-
 class KeyReused(ValueError):
     """An Idempotency-Key came back with a different request body."""
 
@@ -139,7 +135,7 @@ def _scope(owner: Owner, list_id: int | None) -> dict:
 
 def _sessions_only(owner: Owner) -> None:
     if owner.list_id is not None:
-        raise ReadOnlyScope()
+        raise TokenScope()
 
 
 def _insert(cur, scope: dict, name: str, completed: bool, order: int | None, max_items: int) -> dict:
