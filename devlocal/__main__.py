@@ -28,7 +28,7 @@ def main() -> int:
         return 1
     print(
         f"""
-Todo is running: open {stack.frontend_url}
+Todo is running: open {stack.frontend_url} and sign up
 
   reader   {stack.url("reader")}   (reads the replica on 127.0.0.1:{stack.ports.replica})
   writer   {stack.url("writer")}   (writes the primary on 127.0.0.1:{stack.ports.primary})

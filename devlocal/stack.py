@@ -161,6 +161,10 @@ class Stack:
         )
         if result.returncode != 0:
             raise RuntimeError(f"migrations failed:\n{result.stdout}{result.stderr}")
+        # Say what the operator must do (e.g. items from before accounts without an owner).
+        for line in result.stderr.splitlines():
+            if line.startswith("warning:"):
+                print(line, file=sys.stderr, flush=True)
         return result.stdout.strip()
 
     def start_service(self, service: str) -> None:
