@@ -4,8 +4,14 @@ and off.
 
 Every test gets a fresh person of its own (signed up through the frontend's /signup
 form with requests, then the session cookie handed to the browser context), so their
-first list starts empty, page 1 holds everything and the counter is exact. The tests
-that are about signing up and logging in do it through the pages instead.
+first list starts empty, page 1 holds everything and the counter is exact; names are
+still unique per test so a failure points at the test that made them. The tests that
+are about signing up and logging in do it through the pages (``visitor_page``).
+
+``page`` and ``visitor_page`` run each test with JavaScript on and off; a test whose
+pages have no script to speak of narrows that with
+``@pytest.mark.parametrize("javascript", [False])``. A Chromium navigation costs
+about 0.1 s of CPU here, so tests share one browser and sign people up without it.
 """
 
 from __future__ import annotations

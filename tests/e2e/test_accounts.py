@@ -60,6 +60,7 @@ def test_sign_up_and_log_in_through_the_pages(app: App, visitor_page, unique):
     expect(app.item(page, name)).to_have_count(1)
 
 
+@pytest.mark.parametrize("javascript", [True], ids=["js"])
 def test_keyboard_only_sign_up_and_add(app: App, visitor_page, unique):
     """From the log-in page to a first item with the keyboard alone."""
     page = visitor_page
@@ -261,6 +262,8 @@ BAD_INPUT = {
 }
 
 
+# No script touches these forms: one run, JavaScript off, is the whole story.
+@pytest.mark.parametrize("javascript", [False], ids=["nojs"])
 @pytest.mark.parametrize("case", BAD_INPUT)
 def test_bad_input_on_the_auth_forms(app: App, visitor_page, case):
     """The form again, with a clear message, the typed username kept and the

@@ -87,9 +87,10 @@ def test_named_lists(app: App, person: Person, page, unique):
     expect(app.item(page, report)).to_have_count(0)
 
 
-def test_bad_list_names_are_refused_and_kept(app: App, person: Person, page, unique):
+def test_bad_list_names_are_refused_and_kept(app: App, person: Person, js_page, unique):
     """A list name that can't be saved (too long, or only spaces) comes back with
     the reason and what was typed."""
+    page = js_page
     app.open(page, "/lists")
     new_list = page.get_by_label("Name", exact=True)
     new_list.evaluate("el => { el.removeAttribute('maxlength'); el.removeAttribute('required'); }")
