@@ -143,7 +143,7 @@ def test_probes_hit_paths_the_services_serve(variants):
             for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
                 assert container[probe]["httpGet"]["path"] in paths
                 assert container[probe]["httpGet"]["port"] == "http"
-            assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+            assert container["ports"][0]["name"] == "http"
 
 
 SECRET_NAMES = re.compile(r"(PASSWORD|SECRET|KEY)$")
@@ -288,4 +288,29 @@ def test_every_values_file_renders_each_service(variants):
     assert len(variants) == 1 + len(CI_VALUES)
     for docs in variants.values():
         for service in SERVICES:
-            assert service_container(docs, service)["image"].endswith(f"todo-{service}:" + "0.1.0") or True
+            assert f"/todo-{service}:" in service_container(docs, service)["image"]
+
+
+def test_chart_defaults_equal_the_services_own_defaults(default_docs):
+    # Each default has one source per layer: values.yaml for the chart, the shared
+    # gunicorn configuration and settings module for the processes. They must agree.
+    from todo_common import gunicorn_conf
+    from todo_common.settings import DEFAULT_THREADS
+
+    for service in SERVICES:
+        container = service_container(default_docs, service)
+        env = env_of(container)
+        assert int(env["PORT"]["value"]) == gunicorn_conf.DEFAULT_PORT
+        assert container["ports"][0]["containerPort"] == gunicorn_conf.DEFAULT_PORT
+        assert int(env["GUNICORN_GRACEFUL_TIMEOUT"]["value"]) == gunicorn_conf.DEFAULT_GRACEFUL_TIMEOUT
+        assert int(env["GUNICORN_THREADS"]["value"]) == DEFAULT_THREADS
+
+
+def test_one_port_value_moves_container_port_and_env_together():
+    docs = render("--set", "server.port=9090", "--set", "server.gracefulTimeoutSeconds=40")
+    for service in SERVICES:
+        container = service_container(docs, service)
+        assert env_of(container)["PORT"]["value"] == "9090"
+        assert container["ports"][0]["containerPort"] == 9090
+        spec = pod_spec(find(docs, "Deployment", f"{RELEASE}-{service}"))
+        assert spec["terminationGracePeriodSeconds"] > 40 + 5

@@ -157,6 +157,9 @@ def load(settings_class, service: str):
         raise SystemExit(f"todo-{service}: configuration error: {exc}") from None
 
 
+DEFAULT_THREADS = 8  # gunicorn threads per worker; todo_common.gunicorn_conf reads it through threads_per_worker
+
+
 def threads_per_worker(env: Env) -> int:
     """The gunicorn thread count; pools default to it so no request waits for a connection."""
-    return env.int("GUNICORN_THREADS", 8, minimum=1, maximum=64)
+    return env.int("GUNICORN_THREADS", DEFAULT_THREADS, minimum=1, maximum=64)

@@ -1,0 +1,49 @@
+{{/*
+Security contexts and the writable scratch space a read-only root needs.
+
+  securityContext: include "todo.podSecurityContext" .            the Python services (UID 10001)
+  securityContext: include "todo.postgresqlPodSecurityContext" .  the postgres image (UID 999)
+  securityContext: include "todo.containerSecurityContext" .      every container
+  volumeMounts: include "todo.tmpVolumeMount" .  /  volumes: include "todo.tmpVolume" .
+*/}}
+
+{{- define "todo.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "todo.postgresqlPodSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 999
+runAsGroup: 999
+fsGroup: 999
+fsGroupChangePolicy: OnRootMismatch
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "todo.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "todo.tmpVolumeMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end }}
+
+{{- define "todo.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- end }}
