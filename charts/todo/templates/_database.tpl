@@ -1,12 +1,18 @@
 {{/*
-Where the services find PostgreSQL: the bundled primary/replicas or an external one.
+Where the services find PostgreSQL: the bundled primary/replicas, a CloudNativePG
+Cluster, or an external one.
 
   include "todo.postgresqlPrimaryService" $     the bundled read-write Service
   include "todo.postgresqlReadService" $        the bundled read-only Service
+  include "todo.cnpgClusterName" $              the CloudNativePG Cluster (<fullname>-db)
   include "todo.databaseEndpoint" (dict "root" $ "role" "primary"|"replica") | fromYaml
       -> host, port, database, user, sslmode, secretName, secretKey
   include "todo.databaseEnv" (dict "root" $ "role" "primary" "prefix" "DATABASE")
-      -> <prefix>_HOST, _PORT, _NAME, _USER, _SSLMODE and _PASSWORD (from the Secret)
+      -> <prefix>_HOST, _PORT, _NAME, _USER, _SSLMODE and _PASSWORD_FILE, a file of the
+         "secrets" volume that todo.databaseSecretSource adds (passwords never in env)
+  include "todo.databaseSecretSource" (dict "root" $ "role" "primary" "prefix" "DATABASE")
+      -> a projected-volume source: the password's key of its Secret as <prefix>-password
+  include "todo.sslRootCertEnv" $               PGSSLROOTCERT, when databaseSslRootCert is set
 */}}
 
 {{- define "todo.postgresqlPrimaryService" -}}
@@ -17,9 +23,23 @@ Where the services find PostgreSQL: the bundled primary/replicas or an external 
 {{- printf "%s-postgresql-ro" (include "todo.fullname" .) }}
 {{- end }}
 
+{{- define "todo.cnpgClusterName" -}}
+{{- printf "%s-db" (include "todo.fullname" .) }}
+{{- end }}
+
 {{- define "todo.databaseEndpoint" -}}
 {{- $root := .root }}
-{{- if $root.Values.postgresql.enabled }}
+{{- $cnpg := $root.Values.cloudnativepg }}
+{{- if $cnpg.enabled }}
+{{- $cluster := include "todo.cnpgClusterName" $root }}
+host: {{ printf "%s-%s" $cluster (ternary "ro" "rw" (and (eq .role "replica") (gt (int $cnpg.instances) 1))) }}
+port: 5432
+database: {{ $cnpg.database }}
+user: {{ $cnpg.owner }}
+sslmode: {{ $cnpg.sslmode }}
+secretName: {{ $cluster }}-app
+secretKey: password
+{{- else if $root.Values.postgresql.enabled }}
 host: {{ ternary (include "todo.postgresqlPrimaryService" $root) (include "todo.postgresqlReadService" $root) (eq .role "primary") }}
 port: {{ $root.Values.postgresql.service.port }}
 database: {{ $root.Values.postgresql.auth.database }}
@@ -63,10 +83,29 @@ secretKey: {{ $secretKey }}
 - name: {{ .prefix }}_SSLMODE
   value: {{ $db.sslmode | quote }}
 {{- if $db.secretName }}
-- name: {{ .prefix }}_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ $db.secretName }}
-      key: {{ $db.secretKey }}
+- name: {{ .prefix }}_PASSWORD_FILE
+  value: /etc/todo/secrets/{{ include "todo.passwordFileName" .prefix }}
+{{- end }}
+{{- end }}
+
+{{- define "todo.passwordFileName" -}}
+{{- printf "%s-password" (. | lower | replace "_" "-") }}
+{{- end }}
+
+{{- define "todo.databaseSecretSource" -}}
+{{- $db := include "todo.databaseEndpoint" . | fromYaml }}
+{{- if $db.secretName }}
+- secret:
+    name: {{ $db.secretName }}
+    items:
+      - key: {{ $db.secretKey }}
+        path: {{ include "todo.passwordFileName" .prefix }}
+{{- end }}
+{{- end }}
+
+{{- define "todo.sslRootCertEnv" -}}
+{{- with .Values.databaseSslRootCert }}
+- name: PGSSLROOTCERT
+  value: {{ . | quote }}
 {{- end }}
 {{- end }}

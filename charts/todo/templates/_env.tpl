@@ -3,6 +3,10 @@ Environment variables of the three services (their settings modules read them).
 
   include "todo.commonEnv" (dict "root" $ "service" "reader")   PORT, LOG_LEVEL, gunicorn
   include "todo.frontendEnv" $   include "todo.readerEnv" $   include "todo.writerEnv" $
+  include "todo.frontendSecrets" $ ...   the Secrets each mounts as files (projected sources)
+
+Passwords and keys reach the services as files under /etc/todo/secrets, named by
+<NAME>_FILE variables (todo_common.settings reads NAME_FILE when NAME is not set).
 
 Defaults live in values.yaml (server.*, <service>.gunicorn.*); the services' own
 defaults (todo_common.gunicorn_conf, todo_common.settings) are equal to them, and the
@@ -28,11 +32,8 @@ chart tests check that they stay so.
   value: "http://{{ include "todo.fullname" . }}-reader:{{ .Values.reader.service.port }}"
 - name: WRITER_URL
   value: "http://{{ include "todo.fullname" . }}-writer:{{ .Values.writer.service.port }}"
-- name: SECRET_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "todo.frontendSecretName" . }}
-      key: secret-key
+- name: SECRET_KEY_FILE
+  value: /etc/todo/secrets/secret-key
 - name: SESSION_COOKIE_SECURE
   value: {{ .Values.frontend.sessionCookieSecure | quote }}
 - name: UPSTREAM_TIMEOUT_SECONDS
@@ -46,6 +47,7 @@ chart tests check that they stay so.
 {{- if .Values.reader.fallbackToPrimary }}
 {{ include "todo.databaseEnv" (dict "root" . "role" "primary" "prefix" "FALLBACK_DATABASE") | trim }}
 {{- end }}
+{{ include "todo.sslRootCertEnv" . }}
 - name: LSN_WAIT_TIMEOUT_MS
   value: {{ .Values.reader.lsnWaitTimeoutMs | quote }}
 - name: MAX_PAGE_SIZE
@@ -54,8 +56,28 @@ chart tests check that they stay so.
 
 {{- define "todo.writerEnv" -}}
 {{ include "todo.databaseEnv" (dict "root" . "role" "primary" "prefix" "DATABASE") | trim }}
+{{ include "todo.sslRootCertEnv" . }}
 - name: MAX_BODY_BYTES
   value: {{ .Values.writer.maxBodyBytes | quote }}
 - name: IDEMPOTENCY_KEY_TTL_HOURS
   value: {{ .Values.writer.idempotencyKeyTtlHours | quote }}
+{{- end }}
+
+{{- define "todo.frontendSecrets" -}}
+- secret:
+    name: {{ include "todo.frontendSecretName" . }}
+    items:
+      - key: secret-key
+        path: secret-key
+{{- end }}
+
+{{- define "todo.readerSecrets" -}}
+{{ include "todo.databaseSecretSource" (dict "root" . "role" "replica" "prefix" "DATABASE") }}
+{{- if .Values.reader.fallbackToPrimary }}
+{{ include "todo.databaseSecretSource" (dict "root" . "role" "primary" "prefix" "FALLBACK_DATABASE") }}
+{{- end }}
+{{- end }}
+
+{{- define "todo.writerSecrets" -}}
+{{ include "todo.databaseSecretSource" (dict "root" . "role" "primary" "prefix" "DATABASE") }}
 {{- end }}

@@ -5,6 +5,9 @@ Security contexts and the writable scratch space a read-only root needs.
   securityContext: include "todo.postgresqlPodSecurityContext" .  the postgres image (UID 999)
   securityContext: include "todo.containerSecurityContext" .      every container
   volumeMounts: include "todo.tmpVolumeMount" .  /  volumes: include "todo.tmpVolume" .
+  volumeMounts: include "todo.secretsVolumeMount" .
+  volumes: include "todo.secretsVolume" (dict "sources" (include "todo.writerSecrets" $))
+      passwords and keys as read-only files under /etc/todo/secrets (0440, the pod's group)
 */}}
 
 {{- define "todo.podSecurityContext" -}}
@@ -46,4 +49,18 @@ seccompProfile:
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
+{{- end }}
+
+{{- define "todo.secretsVolumeMount" -}}
+- name: secrets
+  mountPath: /etc/todo/secrets
+  readOnly: true
+{{- end }}
+
+{{- define "todo.secretsVolume" -}}
+- name: secrets
+  projected:
+    defaultMode: 0440
+    sources:
+      {{- .sources | trim | nindent 6 }}
 {{- end }}

@@ -127,10 +127,12 @@ spec:
     metadata:
       labels:
         {{- include "todo.labels" $ctx | nindent 8 }}
-      {{- with $values.podAnnotations }}
       annotations:
+        # A Secret the chart renders (a password given as a value, a rotated one) rolls the pods.
+        checksum/secrets: {{ include (print $root.Template.BasePath "/secrets.yaml") $root | sha256sum }}
+        {{- with $values.podAnnotations }}
         {{- toYaml . | nindent 8 }}
-      {{- end }}
+        {{- end }}
     spec:
       serviceAccountName: {{ include "todo.fullname" $root }}-{{ .component }}
       automountServiceAccountToken: false
@@ -138,10 +140,7 @@ spec:
       terminationGracePeriodSeconds: {{ include "todo.terminationGracePeriod" . }}
       securityContext:
         {{- include "todo.podSecurityContext" . | nindent 8 }}
-      {{- with $root.Values.imagePullSecrets }}
-      imagePullSecrets:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
+      {{- include "todo.imagePullSecrets" $root | nindent 6 }}
       {{- include "todo.topologySpread" $ctx | nindent 6 }}
       containers:
         - name: {{ .component }}
@@ -165,8 +164,16 @@ spec:
             {{- include "todo.containerSecurityContext" . | nindent 12 }}
           volumeMounts:
             {{- include "todo.tmpVolumeMount" . | nindent 12 }}
+            {{- include "todo.secretsVolumeMount" . | nindent 12 }}
+            {{- with $root.Values.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         {{- include "todo.tmpVolume" . | nindent 8 }}
+        {{- include "todo.secretsVolume" (dict "sources" .secrets) | nindent 8 }}
+        {{- with $root.Values.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       {{- with $values.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
