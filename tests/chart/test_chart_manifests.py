@@ -131,7 +131,7 @@ def test_external_database_points_reader_at_ro_and_writer_at_rw():
     docs = render_values_file(REPO / "charts/todo/ci/external-database-values.yaml")
     assert not [d for d in docs if d["kind"] == "StatefulSet"]
     assert env_of(service_container(docs, "reader"))["DATABASE_HOST"]["value"] == "todo-db-ro.databases.svc"
-    assert env_of(service_container(docs, "reader"))["DATABASE_SSLMODE"]["value"] == "require"
+    assert env_of(service_container(docs, "reader"))["DATABASE_SSLMODE"]["value"] == "verify-full"
     assert env_of(service_container(docs, "writer"))["DATABASE_HOST"]["value"] == "todo-db-rw.databases.svc"
 
 
