@@ -107,26 +107,69 @@ def test_every_service_image_is_built_from_the_one_dockerfile(name):
     assert build["with"]["cache-from"].startswith("type=gha")
 
 
-def test_ci_installs_tests_and_upgrades_the_chart_on_kind():
+def release_commands(found: list[list[str]], verb: str) -> list[int]:
+    """Indexes of `helm <verb> "$RELEASE" ...` (the chart's release, not the operator's)."""
+    return [n for n, c in enumerate(found) if c[:3] == ["helm", verb, "$RELEASE"]]
+
+
+def step_condition(workflow: dict, job: str, *prefix: str) -> set[str]:
+    """The `if:` of every step that runs a command starting with `prefix`."""
+    return {
+        step.get("if", "always")
+        for step in workflow["jobs"][job]["steps"]
+        for command in commands(step)
+        if command[: len(prefix)] == list(prefix)
+    }
+
+
+def test_ci_installs_tests_and_upgrades_the_chart_on_kind_in_both_database_modes():
     ci = load("ci.yml")
     kind = ci["jobs"]["kind"]
     assert "images" in kind["needs"]
+    assert kind["strategy"]["matrix"]["database"] == ["bundled", "cloudnativepg"]
+    assert kind["env"]["DATABASE_MODE"] == "${{ matrix.database }}"  # the cluster tests read it
     assert uses(ci, "kind", "helm/kind-action")
     found = job_commands(ci, "kind")
     load_images = index_of(found, "kind", "load", "docker-image")
-    install = index_of(found, "helm", "install")
+    installs, upgrades = release_commands(found, "install"), release_commands(found, "upgrade")
     cluster_tests = next(n for n, c in enumerate(found) if c[0].endswith("pytest") and "--kubeconfig" in c)
-    upgrade = index_of(found, "helm", "upgrade")
     helm_test = index_of(found, "helm", "test")
-    assert load_images < install < cluster_tests < upgrade < helm_test
-    for number in (install, upgrade):
+    assert load_images < min(installs) and max(installs) < cluster_tests < min(upgrades) <= max(upgrades) < helm_test
+    assert option(found[cluster_tests], "-m") == "cluster"
+    for number in installs + upgrades:
         command = found[number]
         assert "--wait" in command
-        assert (REPO / option(command, "--values")).is_file()
-        assert option(command, "--values").startswith("charts/todo/ci/")
-    assert option(found[cluster_tests], "-m") == "cluster"
-    # The upgrade changes something, so it is a real rollout and not a no-op.
-    assert "--set" in found[upgrade]
+        values = [command[n + 1] for n, word in enumerate(command) if word == "--values"]
+        assert values and all(v.startswith("charts/todo/ci/") and (REPO / v).is_file() for v in values)
+    # One install and one upgrade per mode; the CloudNativePG one layers its values on kind's.
+    modes = {"matrix.database == 'bundled'", "matrix.database == 'cloudnativepg'"}
+    assert step_condition(ci, "kind", "helm", "install", "$RELEASE") == modes
+    assert step_condition(ci, "kind", "helm", "upgrade", "$RELEASE") == modes
+    assert step_condition(ci, "kind", "helm", "upgrade", "--install", "cnpg") == {"matrix.database == 'cloudnativepg'"}
+    cnpg_install = found[next(n for n in installs if "charts/todo/ci/kind-cloudnativepg-values.yaml" in found[n])]
+    assert cnpg_install.index("charts/todo/ci/kind-values.yaml") < cnpg_install.index(
+        "charts/todo/ci/kind-cloudnativepg-values.yaml"
+    )
+
+
+def test_ci_upgrade_is_a_new_chart_version_that_keeps_the_primary_and_the_passwords():
+    ci = load("ci.yml")
+    found = job_commands(ci, "kind")
+    package = found[index_of(found, "helm", "package")]
+    upgrades = release_commands(found, "upgrade")
+    assert package[2] == "charts/todo" and "--version" in package
+    assert index_of(found, "helm", "package") < min(upgrades)
+    for number in upgrades:
+        command = found[number]
+        assert command[3].startswith(option(package, "--destination"))  # the packaged next version
+        assert any(
+            word.startswith(("postgresql.readReplicas.replicaCount=", "cloudnativepg.instances=")) for word in command
+        )
+    # The primary's identity, restarts and the passwords are recorded before and compared after.
+    states = [n for n, c in enumerate(found) if c[:2] == ["bash", "tools/kind-state.sh"]]
+    assert states and min(states) < min(upgrades) < max(states)
+    assert (REPO / "tools" / "kind-state.sh").is_file()
+    assert any(c[0] == "diff" and "/tmp/state-before" in c for c in found[min(upgrades) :])
 
 
 def test_release_pushes_images_and_chart_from_a_version_tag():
