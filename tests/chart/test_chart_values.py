@@ -117,7 +117,8 @@ def test_every_value_is_documented_in_values_yaml():
 
 def test_readme_lists_every_value():
     readme = (CHART / "README.md").read_text()
-    listed = set(re.findall(r"^\| `([A-Za-z0-9.]+)` \|", readme, flags=re.MULTILINE))
+    section = readme.split("\n## Values\n", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([A-Za-z0-9.]+)` \|", section, flags=re.MULTILINE))
     keys = set(documented_keys())
     assert not keys - listed, f"missing from README.md: {sorted(keys - listed)}"
     assert not listed - keys, f"README.md lists values that do not exist: {sorted(listed - keys)}"
