@@ -5,7 +5,7 @@ Security contexts and the writable scratch space a read-only root needs.
   securityContext: include "todo.postgresqlPodSecurityContext" .  the postgres image (UID 999)
   securityContext: include "todo.containerSecurityContext" .      every container
   volumeMounts: include "todo.tmpVolumeMount" .  /  volumes: include "todo.tmpVolume" .
-  volumeMounts: include "todo.secretsVolumeMount" .
+  volumeMounts: include "todo.secretsVolumeMount" (dict "sources" (include "todo.writerSecrets" $))
   volumes: include "todo.secretsVolume" (dict "sources" (include "todo.writerSecrets" $))
       passwords and keys as read-only files under /etc/todo/secrets (0440, the pod's group)
 */}}
@@ -51,16 +51,21 @@ seccompProfile:
     sizeLimit: 64Mi
 {{- end }}
 
+{{/* Both render nothing when there is no Secret to mount (an external database without a password). */}}
 {{- define "todo.secretsVolumeMount" -}}
+{{- if trim .sources }}
 - name: secrets
   mountPath: /etc/todo/secrets
   readOnly: true
 {{- end }}
+{{- end }}
 
 {{- define "todo.secretsVolume" -}}
+{{- if trim .sources }}
 - name: secrets
   projected:
     defaultMode: 0440
     sources:
       {{- .sources | trim | nindent 6 }}
+{{- end }}
 {{- end }}

@@ -164,7 +164,7 @@ spec:
             {{- include "todo.containerSecurityContext" . | nindent 12 }}
           volumeMounts:
             {{- include "todo.tmpVolumeMount" . | nindent 12 }}
-            {{- include "todo.secretsVolumeMount" . | nindent 12 }}
+            {{- include "todo.secretsVolumeMount" (dict "sources" .secrets) | nindent 12 }}
             {{- with $root.Values.extraVolumeMounts }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
