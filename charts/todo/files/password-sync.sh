@@ -30,7 +30,9 @@ fingerprint() {
 apply() {
     case "$role" in
         primary)
-            pg_isready --quiet --timeout=5 || return 1
+            # Over TCP: the image's first-start server listens only on the socket, and its
+            # own run of primary-init.sh is not to be raced.
+            pg_isready --quiet --host=127.0.0.1 --timeout=5 || return 1
             bash "$here/primary-init.sh"
             ;;
         replica)

@@ -70,7 +70,10 @@ if [ -s "$PGDATA/PG_VERSION" ]; then
         exit 1
     fi
     if primary_ready; then
-        reason="$(cannot_resume_reason)"
+        reason="$(cannot_resume_reason)" || {
+            log "could not ask the primary about slot $SLOT; starting the standby data as it is"
+            reason=""
+        }
         if [ -n "$reason" ]; then
             log "$reason; cloning it again"
             clone
