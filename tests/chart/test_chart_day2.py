@@ -233,8 +233,12 @@ def test_global_registry_reaches_the_operator_image():
         "cloudnativepg.enabled=true",
         "--set",
         "global.imageRegistry=mirror.example",
+        "--set",
+        "global.imagePullSecrets[0]=mirror-credentials",
     )
-    assert find(docs, "Cluster", f"{RELEASE}-db")["spec"]["imageName"].startswith("mirror.example/cloudnative-pg/")
+    spec = find(docs, "Cluster", f"{RELEASE}-db")["spec"]
+    assert spec["imageName"].startswith("mirror.example/cloudnative-pg/")
+    assert spec["imagePullSecrets"] == [{"name": "mirror-credentials"}]
 
 
 # -- hooks, GitOps ------------------------------------------------------------------------
