@@ -175,7 +175,7 @@ class Stack:
             "-m",
             "gunicorn",
             "-c",
-            str(REPO / "services" / service / "gunicorn.conf.py"),
+            "python:todo_common.gunicorn_conf",
             f"todo_{service}:create_app()",
         ]
         self.processes[service] = subprocess.Popen(

@@ -1,9 +1,11 @@
-"""Against a live cluster with the chart installed (the CI workflow's kind cluster):
-run with `pytest -m cluster --kubeconfig ~/.kube/config`; skipped otherwise."""
+"""Against a live cluster with the chart installed (the CI workflow's kind cluster, in
+both database modes): run with `pytest -m cluster --kubeconfig ~/.kube/config`, with
+DATABASE_MODE=bundled (default) or cloudnativepg; skipped without --kubeconfig."""
 
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -11,6 +13,8 @@ pytestmark = pytest.mark.cluster
 
 NAMESPACE = os.environ.get("NAMESPACE", "todo")
 RELEASE = os.environ.get("RELEASE", "todo")
+MODE = os.environ.get("DATABASE_MODE", "bundled")
+CNPG = MODE == "cloudnativepg"
 
 
 @pytest.fixture(scope="module")
@@ -22,32 +26,58 @@ def test_services_and_databases_are_ready(kube):
     from pytest_helm_charts.k8s.deployment import wait_for_deployments_to_run
     from pytest_helm_charts.k8s.stateful_set import wait_for_stateful_sets_to_run
 
-    wait_for_stateful_sets_to_run(
-        kube, [f"{RELEASE}-postgresql-primary", f"{RELEASE}-postgresql-read"], NAMESPACE, timeout_sec=300
-    )
+    if CNPG:
+        import pykube
+
+        cluster_kind = pykube.object_factory(kube, "postgresql.cnpg.io/v1", "Cluster")
+        deadline = time.monotonic() + 600
+        while True:
+            cluster = cluster_kind.objects(kube).filter(namespace=NAMESPACE).get(name=f"{RELEASE}-db")
+            conditions = {c["type"]: c["status"] for c in cluster.obj.get("status", {}).get("conditions", [])}
+            if conditions.get("Ready") == "True":
+                break
+            assert time.monotonic() < deadline, f"the Cluster is not ready: {cluster.obj.get('status')}"
+            time.sleep(5)
+    else:
+        wait_for_stateful_sets_to_run(
+            kube, [f"{RELEASE}-postgresql-primary", f"{RELEASE}-postgresql-read"], NAMESPACE, timeout_sec=300
+        )
     wait_for_deployments_to_run(kube, [f"{RELEASE}-{s}" for s in ("frontend", "reader", "writer")], NAMESPACE, 300)
 
 
 def test_database_services_have_endpoints(kube):
     import pykube
 
-    for name in (f"{RELEASE}-postgresql-rw", f"{RELEASE}-postgresql-ro", f"{RELEASE}-reader", f"{RELEASE}-writer"):
+    database = (
+        [f"{RELEASE}-db-rw", f"{RELEASE}-db-ro"] if CNPG else [f"{RELEASE}-postgresql-rw", f"{RELEASE}-postgresql-ro"]
+    )
+    # A replica's endpoint is ready only while it streams from the primary (bundled: replica-check.sh).
+    for name in (*database, f"{RELEASE}-reader", f"{RELEASE}-writer"):
         endpoints = pykube.Endpoint.objects(kube).filter(namespace=NAMESPACE).get(name=name)
         addresses = [a for subset in endpoints.obj.get("subsets", []) for a in subset.get("addresses", [])]
         assert addresses, f"{name} has no ready endpoint"
 
 
-def test_generated_secrets_exist_with_every_key(kube):
+def test_database_secrets_exist_with_every_key(kube):
     import pykube
 
-    secret = pykube.Secret.objects(kube).filter(namespace=NAMESPACE).get(name=f"{RELEASE}-postgresql")
-    assert set(secret.obj["data"]) == {"postgres-password", "password", "replication-password"}
-    assert secret.annotations.get("helm.sh/resource-policy") == "keep"
+    if CNPG:
+        secret = pykube.Secret.objects(kube).filter(namespace=NAMESPACE).get(name=f"{RELEASE}-db-app")
+        assert {"username", "password"} <= set(secret.obj["data"])
+    else:
+        secret = pykube.Secret.objects(kube).filter(namespace=NAMESPACE).get(name=f"{RELEASE}-postgresql")
+        assert set(secret.obj["data"]) == {"postgres-password", "password", "replication-password"}
+        assert secret.annotations.get("helm.sh/resource-policy") == "keep"
 
 
-def test_migrations_ran(kube):
+def test_hooks_ran_and_left_nothing(kube):
     import pykube
 
-    # The hook Job is deleted when it succeeds; a leftover one means it failed.
-    jobs = pykube.Job.objects(kube).filter(namespace=NAMESPACE, selector={"app.kubernetes.io/component": "migrations"})
-    assert not list(jobs), "the migration Job is still there: it failed or is still running"
+    # Hook Jobs are deleted when they succeed; a leftover one failed or still runs.
+    for component in ("migrations", "postgresql-slots"):
+        jobs = pykube.Job.objects(kube).filter(namespace=NAMESPACE, selector={"app.kubernetes.io/component": component})
+        assert not list(jobs), f"the {component} Job is still there: it failed or is still running"
+    leftovers = pykube.ConfigMap.objects(kube).filter(
+        namespace=NAMESPACE, selector={"app.kubernetes.io/instance": RELEASE}
+    )
+    assert all("helm.sh/hook" not in cm.annotations for cm in leftovers)

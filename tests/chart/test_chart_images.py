@@ -1,7 +1,7 @@
-"""The Dockerfiles, checked without a Docker engine: hadolint, what each copies (only
-services/common and its own service), the runtime stage's shape, the dockerignore, and
-that the command the image runs starts the service here (same gunicorn config, same
-read-only expectations: only /tmp written)."""
+"""The one Dockerfile of the three service images, checked without a Docker engine:
+hadolint, what it copies (services/common and the one service SERVICE names), the
+runtime stage's shape, the dockerignore, and that the command the image runs starts
+each service here (the shared gunicorn configuration module, only /tmp written)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from chart_helpers import REPO, SERVICES, tool
 
+from todo_common import gunicorn_conf
 
-def dockerfile(service: str) -> str:
-    return (REPO / "services" / service / "Dockerfile").read_text()
+DOCKERFILE = REPO / "services" / "Dockerfile"
 
 
-def instructions(service: str) -> list[tuple[str, str]]:
-    text = re.sub(r"\\\n\s*", " ", dockerfile(service))
+def instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
     return [
         (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
         for line in (raw.strip() for raw in text.splitlines())
@@ -33,57 +33,76 @@ def instructions(service: str) -> list[tuple[str, str]]:
     ]
 
 
-def stages(service: str) -> list[list[tuple[str, str]]]:
+def stages() -> list[list[tuple[str, str]]]:
     result = []
-    for instruction in instructions(service):
+    for instruction in instructions():
         if instruction[0] == "FROM":
             result.append([])
-        result[-1].append(instruction)
+        if result:
+            result[-1].append(instruction)
     return result
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_hadolint(service):
+def build_args() -> dict[str, str | None]:
+    """ARGs declared before the first FROM, with their defaults."""
+    found = {}
+    for name, argument in instructions():
+        if name == "FROM":
+            break
+        if name == "ARG":
+            key, _, default = argument.partition("=")
+            found[key] = default or None
+    return found
+
+
+def test_one_recipe_for_every_service():
+    assert not list((REPO / "services").glob("*/Dockerfile*")), "a per-service Dockerfile came back"
+    assert not list((REPO / "services").glob("*/gunicorn.conf.py")), "use -c python:todo_common.gunicorn_conf"
+
+
+def test_hadolint():
     result = subprocess.run(
-        [tool("hadolint"), "--failure-threshold", "info", str(REPO / "services" / service / "Dockerfile")],
-        capture_output=True,
-        text=True,
+        [tool("hadolint"), "--failure-threshold", "info", str(DOCKERFILE)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_copies_only_what_the_service_needs(service):
+def test_copies_only_common_and_the_chosen_service():
     sources = []
-    for name, argument in instructions(service):
+    for name, argument in instructions():
         if name == "COPY" and "--from=" not in argument:
             sources += argument.split()[:-1]
-    allowed = ("services/common", f"services/{service}")
-    assert sources and all(src.rstrip("/").startswith(allowed) for src in sources), sources
-    others = [other for other in SERVICES if other != service]
-    assert not any(src.startswith(f"services/{other}") for src in sources for other in others), sources
-    ignore = (REPO / "services" / service / "Dockerfile.dockerignore").read_text().split()
-    assert ignore[ignore.index("*") + 1 :][:2] == ["!services/common/", f"!services/{service}/"]
+    allowed = ("services/common/", "services/${SERVICE}/")
+    assert sources and all((src.rstrip("/") + "/").startswith(allowed) for src in sources), sources
+    # Both stages know which service they build; the build fails without one.
+    assert all(("ARG", "SERVICE") in stage for stage in stages())
+    assert any(name == "RUN" and "SERVICE=frontend|reader|writer is required" in arg for name, arg in instructions())
+    ignore = (REPO / "services" / "Dockerfile.dockerignore").read_text().split()
+    allowed_dirs = ignore[ignore.index("*") + 1 :][:4]
+    assert allowed_dirs == ["!services/common/", *(f"!services/{s}/" for s in sorted(SERVICES))]
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_runtime_stage_is_slim_non_root_and_pinned(service):
-    build, runtime = stages(service)
+def test_runtime_stage_is_slim_non_root_and_pinned():
+    assert build_args()["PYTHON_VERSION"], "the Python version needs a default"
+    build, runtime = stages()
     for stage in (build, runtime):
-        assert re.fullmatch(r"python:\d+\.\d+-slim-\w+( AS \w+)?", stage[0][1]), stage[0]
+        assert re.fullmatch(r"python:\$\{PYTHON_VERSION\}-slim-\w+( AS \w+)?", stage[0][1]), stage[0]
     runtime_text = " ".join(f"{name} {arg}" for name, arg in runtime)
     assert "USER 10001:10001" in runtime_text  # the chart's runAsUser
-    assert "EXPOSE 8080" in runtime_text
+    assert f"EXPOSE {gunicorn_conf.DEFAULT_PORT}" in runtime_text  # documents the config's port
+    assert "PORT=" not in runtime_text, "the port's default belongs to todo_common.gunicorn_conf"
+    assert "TODO_SERVICE=${SERVICE}" in runtime_text
     assert not re.search(r"apt-get|gcc|build-essential", runtime_text)
     assert "--no-index" in runtime_text  # runtime installs only the wheels built from pinned requirements
-    requirements = (REPO / "services" / service / "requirements.txt").read_text().splitlines()
-    pins = [line for line in requirements if line and not line.startswith(("#", "-r"))]
-    assert pins and all("==" in line for line in pins), pins
+    for service in SERVICES:
+        requirements = (REPO / "services" / service / "requirements.txt").read_text().splitlines()
+        pins = [line for line in requirements if line and not line.startswith(("#", "-r"))]
+        assert pins and all("==" in line for line in pins), pins
 
 
-def entry_command(service: str) -> list[str]:
+def entry_command() -> list[str]:
     entry = cmd = []
-    for name, argument in instructions(service):
+    for name, argument in instructions():
         if name == "ENTRYPOINT":
             entry = json.loads(argument)
         elif name == "CMD":
@@ -106,19 +125,15 @@ SERVICE_ENV = {
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_image_command_starts_the_service(service):
-    command = entry_command(service)
-    assert command[:3] == ["gunicorn", "--config", "/app/gunicorn.conf.py"]
-    # The same command, with this checkout's gunicorn and the service's own config file.
-    local = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "--config",
-        str(REPO / "services" / service / "gunicorn.conf.py"),
-        *command[3:],
-    ]
+    command = entry_command()
+    assert command == ["gunicorn", "--config", "python:todo_common.gunicorn_conf"]
+    # The same command with this checkout's gunicorn; the image's TODO_SERVICE picks the app.
+    local = [str(Path(sys.executable).parent / "gunicorn"), *command[1:]]
     port = free_port()
     with tempfile.TemporaryDirectory() as scratch:
         env = {
             "PATH": os.environ["PATH"],
+            "TODO_SERVICE": service,
             "PORT": str(port),
             "HOST": "127.0.0.1",
             "GUNICORN_WORKERS": "1",

@@ -34,8 +34,10 @@ def test_yaml_files_pass_yamllint():
 
 
 def test_shell_scripts_pass_shellcheck():
-    scripts = [*(CHART / "files").glob("*.sh"), REPO / "tools" / "install-helm.sh"]
+    scripts = [*(CHART / "files").glob("*.sh"), *(REPO / "tools").glob("*.sh")]
     result = subprocess.run(
-        [tool("shellcheck"), "--severity=style", *map(str, scripts)], capture_output=True, text=True
+        [tool("shellcheck"), "--external-sources", "--source-path=SCRIPTDIR", "--severity=style", *map(str, scripts)],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr

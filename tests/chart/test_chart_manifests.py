@@ -1,6 +1,7 @@
 """What the rendered manifests promise: reads go to the replicas and writes to the
 primary, every variable a service requires is set (its own settings module says which),
-probes hit paths the services serve, passwords come from Secrets, pods are locked down."""
+probes hit paths the services serve, passwords reach the pods as files from Secrets
+(never as environment values), pods are locked down."""
 
 from __future__ import annotations
 
@@ -60,23 +61,42 @@ def test_settings_modules_are_read():
     assert {"DATABASE_HOST", "DATABASE_NAME", "DATABASE_USER"} <= required_variables("reader")
 
 
+def set_variables(container: dict) -> set[str]:
+    """Names the container sets, a NAME_FILE counting as NAME (todo_common.settings reads either)."""
+    return {name.removesuffix("_FILE") if name.endswith("_FILE") else name for name in env_of(container)}
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_chart_sets_every_required_variable(variants, service):
     for variant, docs in variants.items():
-        missing = required_variables(service) - set(env_of(service_container(docs, service)))
+        missing = required_variables(service) - set_variables(service_container(docs, service))
         assert not missing, f"{variant}: the {service} lacks {sorted(missing)}"
 
 
-def stand_in_environment(container: dict) -> dict[str, str]:
-    """The container's environment with each Secret reference replaced by a stand-in."""
-    return {name: entry.get("value", "stand-in-secret-value-0123456789") for name, entry in env_of(container).items()}
+def stand_in_environment(container: dict, files: Path) -> dict[str, str]:
+    """The container's environment, each file under /etc/todo/secrets made here with a stand-in value."""
+    env = {}
+    for name, entry in env_of(container).items():
+        value = entry["value"]
+        if name.endswith("_FILE") and value.startswith("/etc/todo/secrets/"):
+            path = files / value.removeprefix("/etc/todo/secrets/")
+            path.write_text(f"stand-in {value.rsplit('/', 1)[-1]} 0123456789\n")
+            value = str(path)
+        env[name] = value
+    return env
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_services_accept_the_environment_the_chart_sets(variants, service):
-    # The settings module itself validates what the chart renders (types, URLs, choices).
+def test_services_accept_the_environment_the_chart_sets(variants, service, tmp_path):
+    # The settings module itself validates what the chart renders (types, URLs, choices),
+    # and reads the passwords from the files the chart mounts.
     for docs in variants.values():
-        SETTINGS_CLASSES[service].from_env(Env(stand_in_environment(service_container(docs, service))))
+        env = stand_in_environment(service_container(docs, service), tmp_path)
+        settings = SETTINGS_CLASSES[service].from_env(Env(env))
+        if service != "frontend" and "DATABASE_PASSWORD_FILE" in env:
+            assert settings.database.password == "stand-in database-password 0123456789"
+        if service == "frontend":
+            assert settings.secret_key == "stand-in secret-key 0123456789"
 
 
 def test_reader_reads_the_replicas_and_writer_writes_the_primary(default_docs):
@@ -111,7 +131,7 @@ def test_external_database_points_reader_at_ro_and_writer_at_rw():
     docs = render_values_file(REPO / "charts/todo/ci/external-database-values.yaml")
     assert not [d for d in docs if d["kind"] == "StatefulSet"]
     assert env_of(service_container(docs, "reader"))["DATABASE_HOST"]["value"] == "todo-db-ro.databases.svc"
-    assert env_of(service_container(docs, "reader"))["DATABASE_SSLMODE"]["value"] == "require"
+    assert env_of(service_container(docs, "reader"))["DATABASE_SSLMODE"]["value"] == "verify-full"
     assert env_of(service_container(docs, "writer"))["DATABASE_HOST"]["value"] == "todo-db-rw.databases.svc"
 
 
@@ -143,21 +163,40 @@ def test_probes_hit_paths_the_services_serve(variants):
             for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
                 assert container[probe]["httpGet"]["path"] in paths
                 assert container[probe]["httpGet"]["port"] == "http"
-            assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+            assert container["ports"][0]["name"] == "http"
 
 
-SECRET_NAMES = re.compile(r"(PASSWORD|SECRET|KEY)$")
+SECRET_NAMES = re.compile(r"(PASSWORD|SECRET|KEY|KEY_ID)(_FILE)?$")
 
 
-def test_passwords_come_only_from_secrets(variants):
+def secret_mounts(doc: dict, container: dict) -> list[str]:
+    """Mount paths of the container's volumes that hold only Secrets."""
+    volumes = {volume["name"]: volume for volume in pod_spec(doc).get("volumes", [])}
+    paths = []
+    for mount in container.get("volumeMounts", []):
+        volume = volumes.get(mount["name"], {})  # a StatefulSet's claims are not among them
+        sources = volume.get("projected", {}).get(
+            "sources", [{"secret": volume["secret"]}] if "secret" in volume else []
+        )
+        if sources and all(set(source) == {"secret"} for source in sources):
+            paths.append(mount["mountPath"].rstrip("/") + "/")
+    return paths
+
+
+def test_passwords_come_only_as_files_from_secrets(variants):
     for variant, docs in variants.items():
         for doc in workloads(docs):
             for container in containers(doc):
+                where = f"{variant}: {doc['metadata']['name']}/{container['name']}"
                 for name, entry in env_of(container).items():
+                    assert "secretKeyRef" not in entry.get("valueFrom", {}), f"{where}: {name} is an environment value"
                     if SECRET_NAMES.search(name) and name != "IDEMPOTENCY_KEY_TTL_HOURS":
-                        assert "secretKeyRef" in entry.get("valueFrom", {}), f"{variant}: {name} is a plain value"
+                        assert name.endswith("_FILE"), f"{where}: {name} is a plain value"
+                        assert entry["value"].startswith(tuple(secret_mounts(doc, container))), f"{where}: {name}"
                 words = " ".join(container.get("command", []) + container.get("args", []))
-                assert "password" not in words.lower().replace("password_encryption", ""), words
+                assert "password" not in words.lower().replace("password_encryption", "").replace(
+                    "password-sync", ""
+                ), words
 
 
 def test_no_generated_value_outside_secrets(default_docs):
@@ -189,7 +228,7 @@ def test_python_services_have_writable_tmp(default_docs):
     for service in SERVICES:
         deployment = find(default_docs, "Deployment", f"{RELEASE}-{service}")
         mounts = {m["mountPath"]: m["name"] for m in service_container(default_docs, service)["volumeMounts"]}
-        assert mounts == {"/tmp": "tmp"}
+        assert mounts == {"/tmp": "tmp", "/etc/todo/secrets": "secrets"}
         volumes = {v["name"]: v for v in pod_spec(deployment)["volumes"]}
         assert "emptyDir" in volumes["tmp"]
 
@@ -209,7 +248,9 @@ def test_default_services(default_docs):
     assert find(default_docs, "Service", f"{RELEASE}-frontend")["spec"]["type"] == "LoadBalancer"
     for service in ("reader", "writer"):
         assert find(default_docs, "Service", f"{RELEASE}-{service}")["spec"]["type"] == "ClusterIP"
-    assert len(of_kind(default_docs, "PodDisruptionBudget")) == 3
+    # The three services and the primary (whose budget allows no voluntary eviction).
+    assert len(of_kind(default_docs, "PodDisruptionBudget")) == 4
+    assert find(default_docs, "PodDisruptionBudget", f"{RELEASE}-postgresql-primary")["spec"]["maxUnavailable"] == 0
     assert not of_kind(default_docs, "HorizontalPodAutoscaler")
     assert not of_kind(default_docs, "Ingress")
 
@@ -239,8 +280,11 @@ def test_replica_count_and_slot_names():
     replicas = find(docs, "StatefulSet", f"{RELEASE}-postgresql-read")
     assert replicas["spec"]["replicas"] == 3
     bootstrap = pod_spec(replicas)["initContainers"][0]
-    assert bootstrap["command"] == ["bash", "/opt/todo/replica-bootstrap.sh"]
+    assert bootstrap["command"] == ["bash", "/opt/todo/replica-start.sh"]
     assert env_of(bootstrap)["PRIMARY_HOST"]["value"] == PRIMARY_SERVICE
+    # The count reaches the slot clean-up Job, never a database pod.
+    cleanup = pod_spec(find(docs, "Job", f"{RELEASE}-postgresql-slots"))["containers"][0]
+    assert env_of(cleanup)["REPLICA_COUNT"]["value"] == "3"
     args = pod_spec(find(docs, "StatefulSet", f"{RELEASE}-postgresql-primary"))["containers"][0]["args"]
     assert "max_slot_wal_keep_size=8GB" in args
     assert find(docs, "PodDisruptionBudget", f"{RELEASE}-postgresql-read")
@@ -272,7 +316,14 @@ def test_network_policies(default_docs):
     ]
     (peer,) = network_policy_sources(default_docs, f"{RELEASE}-postgresql-primary")
     components = next(e for e in peer["podSelector"]["matchExpressions"] if e["key"].endswith("component"))
-    assert sorted(components["values"]) == ["migrations", "postgresql-read", "reader", "writer"]
+    assert sorted(components["values"]) == [
+        "backup",
+        "migrations",
+        "postgresql-read",
+        "postgresql-slots",
+        "reader",
+        "writer",
+    ]
     migrate = find(default_docs, "Job", f"{RELEASE}-migrations")
     assert migrate["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "migrations"
 
@@ -280,7 +331,9 @@ def test_network_policies(default_docs):
 def test_scripts_in_config_maps_are_the_chart_files(default_docs):
     files = Path(REPO / "charts/todo/files")
     config = find(default_docs, "ConfigMap", f"{RELEASE}-postgresql")["data"]
-    for name in ("primary-init.sh", "replica-bootstrap.sh"):
+    shipped = {path.name for path in files.glob("*.sh")} - {"backup.sh", "restore.sh"}
+    assert set(config) - {"pg_hba.conf"} == shipped
+    for name in shipped:
         assert config[name] == (files / name).read_text()
 
 
@@ -288,4 +341,29 @@ def test_every_values_file_renders_each_service(variants):
     assert len(variants) == 1 + len(CI_VALUES)
     for docs in variants.values():
         for service in SERVICES:
-            assert service_container(docs, service)["image"].endswith(f"todo-{service}:" + "0.1.0") or True
+            assert f"/todo-{service}:" in service_container(docs, service)["image"]
+
+
+def test_chart_defaults_equal_the_services_own_defaults(default_docs):
+    # Each default has one source per layer: values.yaml for the chart, the shared
+    # gunicorn configuration and settings module for the processes. They must agree.
+    from todo_common import gunicorn_conf
+    from todo_common.settings import DEFAULT_THREADS
+
+    for service in SERVICES:
+        container = service_container(default_docs, service)
+        env = env_of(container)
+        assert int(env["PORT"]["value"]) == gunicorn_conf.DEFAULT_PORT
+        assert container["ports"][0]["containerPort"] == gunicorn_conf.DEFAULT_PORT
+        assert int(env["GUNICORN_GRACEFUL_TIMEOUT"]["value"]) == gunicorn_conf.DEFAULT_GRACEFUL_TIMEOUT
+        assert int(env["GUNICORN_THREADS"]["value"]) == DEFAULT_THREADS
+
+
+def test_one_port_value_moves_container_port_and_env_together():
+    docs = render("--set", "server.port=9090", "--set", "server.gracefulTimeoutSeconds=40")
+    for service in SERVICES:
+        container = service_container(docs, service)
+        assert env_of(container)["PORT"]["value"] == "9090"
+        assert container["ports"][0]["containerPort"] == 9090
+        spec = pod_spec(find(docs, "Deployment", f"{RELEASE}-{service}"))
+        assert spec["terminationGracePeriodSeconds"] > 40 + 5

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 import yaml
-from chart_helpers import CHART, RELEASE, env_of, find, of_kind, render, run_helm, service_container
+from chart_helpers import CHART, RELEASE, env_of, find, of_kind, pod_spec, render, run_helm, service_container
 
 
 def render_error(*args: str) -> str:
@@ -44,10 +44,16 @@ def test_install_rejects_bad_values_before_touching_a_cluster():
 def test_existing_secrets_are_used_and_none_generated():
     docs = render("--set", "postgresql.auth.existingSecret=my-db", "--set", "frontend.existingSecret=my-session")
     assert not of_kind(docs, "Secret")
-    ref = env_of(service_container(docs, "writer"))["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]
-    assert ref == {"name": "my-db", "key": "password"}
-    ref = env_of(service_container(docs, "frontend"))["SECRET_KEY"]["valueFrom"]["secretKeyRef"]
-    assert ref == {"name": "my-session", "key": "secret-key"}
+
+    def mounted(service: str) -> list[dict]:
+        volumes = pod_spec(find(docs, "Deployment", f"{RELEASE}-{service}"))["volumes"]
+        return [
+            source["secret"] for source in next(v for v in volumes if v["name"] == "secrets")["projected"]["sources"]
+        ]
+
+    assert mounted("writer") == [{"name": "my-db", "items": [{"key": "password", "path": "database-password"}]}]
+    assert env_of(service_container(docs, "writer"))["DATABASE_PASSWORD_FILE"]["value"].endswith("/database-password")
+    assert mounted("frontend") == [{"name": "my-session", "items": [{"key": "secret-key", "path": "secret-key"}]}]
     volumes = find(docs, "StatefulSet", f"{RELEASE}-postgresql-primary")["spec"]["template"]["spec"]["volumes"]
     assert next(v for v in volumes if v["name"] == "secrets")["secret"]["secretName"] == "my-db"
 
@@ -111,7 +117,8 @@ def test_every_value_is_documented_in_values_yaml():
 
 def test_readme_lists_every_value():
     readme = (CHART / "README.md").read_text()
-    listed = set(re.findall(r"^\| `([A-Za-z0-9.]+)` \|", readme, flags=re.MULTILINE))
+    section = readme.split("\n## Values\n", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([A-Za-z0-9.]+)` \|", section, flags=re.MULTILINE))
     keys = set(documented_keys())
     assert not keys - listed, f"missing from README.md: {sorted(keys - listed)}"
     assert not listed - keys, f"README.md lists values that do not exist: {sorted(listed - keys)}"

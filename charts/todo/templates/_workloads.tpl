@@ -1,7 +1,12 @@
 {{/*
-Blocks the three Python services share around their Deployment: PodDisruptionBudget,
-HorizontalPodAutoscaler and the ingress rule that lets only the frontend in.
-Each is called with (dict "root" $ "component" "reader").
+The three Python services' workloads and what surrounds them, each called with
+(dict "root" $ "component" "reader"):
+
+  include "todo.deployment" (merge (dict "env" (include "todo.readerEnv" $)) $ctx)
+  include "todo.serviceAccount" $ctx       include "todo.clusterService" $ctx
+  include "todo.podDisruptionBudget" $ctx  include "todo.autoscaler" $ctx
+  include "todo.frontendOnlyPolicy" $ctx   only the frontend (and metricsFrom) may connect
+  include "todo.rollingUpdate" $ctx        include "todo.topologySpread" $ctx
 */}}
 
 {{- define "todo.podDisruptionBudget" -}}
@@ -122,21 +127,20 @@ spec:
     metadata:
       labels:
         {{- include "todo.labels" $ctx | nindent 8 }}
-      {{- with $values.podAnnotations }}
       annotations:
+        # A Secret the chart renders (a password given as a value, a rotated one) rolls the pods.
+        checksum/secrets: {{ include (print $root.Template.BasePath "/secrets.yaml") $root | sha256sum }}
+        {{- with $values.podAnnotations }}
         {{- toYaml . | nindent 8 }}
-      {{- end }}
+        {{- end }}
     spec:
       serviceAccountName: {{ include "todo.fullname" $root }}-{{ .component }}
       automountServiceAccountToken: false
       enableServiceLinks: false
-      terminationGracePeriodSeconds: 30
+      terminationGracePeriodSeconds: {{ include "todo.terminationGracePeriod" . }}
       securityContext:
         {{- include "todo.podSecurityContext" . | nindent 8 }}
-      {{- with $root.Values.imagePullSecrets }}
-      imagePullSecrets:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
+      {{- include "todo.imagePullSecrets" $root | nindent 6 }}
       {{- include "todo.topologySpread" $ctx | nindent 6 }}
       containers:
         - name: {{ .component }}
@@ -144,7 +148,7 @@ spec:
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
           ports:
             - name: http
-              containerPort: 8080
+              containerPort: {{ $root.Values.server.port }}
               protocol: TCP
           env:
             {{- include "todo.commonEnv" (dict "root" $root "service" .component) | trim | nindent 12 }}
@@ -160,8 +164,16 @@ spec:
             {{- include "todo.containerSecurityContext" . | nindent 12 }}
           volumeMounts:
             {{- include "todo.tmpVolumeMount" . | nindent 12 }}
+            {{- include "todo.secretsVolumeMount" (dict "sources" .secrets) | nindent 12 }}
+            {{- with $root.Values.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         {{- include "todo.tmpVolume" . | nindent 8 }}
+        {{- include "todo.secretsVolume" (dict "sources" .secrets) | nindent 8 }}
+        {{- with $root.Values.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       {{- with $values.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
@@ -195,4 +207,23 @@ spec:
       port: {{ (index .root.Values .component).service.port }}
       targetPort: http
       protocol: TCP
+{{- end }}
+
+{{/* Rolling update that never drops below the desired count. */}}
+{{- define "todo.rollingUpdate" -}}
+strategy:
+  type: RollingUpdate
+  rollingUpdate:
+    maxUnavailable: 0
+    maxSurge: 1
+{{- end }}
+
+{{- define "todo.topologySpread" -}}
+topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: kubernetes.io/hostname
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "todo.selectorLabels" . | nindent 8 }}
 {{- end }}

@@ -1,5 +1,10 @@
-"""Gunicorn settings shared by all three services; each service's gunicorn.conf.py
-imports this module and may override a value.
+"""Gunicorn settings of all three services, loaded as a module:
+
+    gunicorn -c python:todo_common.gunicorn_conf 'todo_writer:create_app()'
+
+Without an app argument it serves ``todo_<TODO_SERVICE>:create_app()`` (the images set
+TODO_SERVICE). The defaults below are the only ones on the Python side; the images, the
+chart and the local stack override them through the environment variables named here.
 
 gthread workers: requests block on PostgreSQL or on another service, so a few
 threads per process keep the cores busy without the memory of many processes.
@@ -9,22 +14,31 @@ import os
 import shutil
 import tempfile
 
+from todo_common.settings import Env, threads_per_worker
+
+DEFAULT_PORT = 8080
+DEFAULT_GRACEFUL_TIMEOUT = 20
+
+_env = Env()
+if _env.str("TODO_SERVICE"):
+    wsgi_app = f"todo_{_env.str('TODO_SERVICE')}:create_app()"
 # All interfaces by default: in a pod, the Service reaches the container from outside.
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"  # noqa: S104
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+bind = f"{_env.str('HOST', '0.0.0.0')}:{_env.int('PORT', DEFAULT_PORT, minimum=1, maximum=65535)}"  # noqa: S104
+workers = _env.int("GUNICORN_WORKERS", 2, minimum=1)
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# The same number sizes each process's database pool (todo_common.settings).
+threads = threads_per_worker(_env)
 # Keep-alive connections from the frontend's pool are reused across requests.
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+keepalive = _env.int("GUNICORN_KEEPALIVE", 75)
+timeout = _env.int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _env.int("GUNICORN_GRACEFUL_TIMEOUT", DEFAULT_GRACEFUL_TIMEOUT)
 # Recycle a worker now and then so a long-lived keep-alive connection cannot pin
 # all traffic to one process forever, and slow leaks stay bounded.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests = _env.int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
-accesslog = "-" if os.environ.get("ACCESS_LOG", "false").lower() == "true" else None
+accesslog = "-" if _env.bool("ACCESS_LOG", False) else None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = _env.str("LOG_LEVEL", "info").lower()
 # No runtime control socket: it would live in $HOME, read-only in the container.
 control_socket_disable = True
 # Heartbeat files in memory, not on a (possibly read-only) root filesystem.

@@ -18,7 +18,8 @@ class SettingsError(ValueError):
 
 
 class Env:
-    """Typed access to an environment mapping (``os.environ`` by default)."""
+    """Typed access to an environment mapping (``os.environ`` by default). Any variable
+    may instead be given as ``<NAME>_FILE``, the path of a file holding its value."""
 
     def __init__(self, environ: Mapping[str, str] | None = None):
         self._environ = os.environ if environ is None else environ
@@ -26,8 +27,21 @@ class Env:
     def _raw(self, name: str) -> str | None:
         value = self._environ.get(name)
         if value is None or value.strip() == "":
+            value = self._from_file(name)
+        if value is None or value.strip() == "":
             return None
         return value.strip()
+
+    def _from_file(self, name: str) -> str | None:
+        """NAME_FILE names a file holding the value (a mounted Secret), when NAME is unset."""
+        path = self._environ.get(f"{name}_FILE", "").strip()
+        if not path:
+            return None
+        try:
+            with open(path, encoding="utf-8") as file:
+                return file.read()
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE names a file that cannot be read: {exc.strerror} ({path})") from None
 
     def str(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self._raw(name)
@@ -151,6 +165,9 @@ def load(settings_class, service: str):
         raise SystemExit(f"todo-{service}: configuration error: {exc}") from None
 
 
+DEFAULT_THREADS = 8  # gunicorn threads per worker; todo_common.gunicorn_conf reads it through threads_per_worker
+
+
 def threads_per_worker(env: Env) -> int:
     """The gunicorn thread count; pools default to it so no request waits for a connection."""
-    return env.int("GUNICORN_THREADS", 8, minimum=1, maximum=64)
+    return env.int("GUNICORN_THREADS", DEFAULT_THREADS, minimum=1, maximum=64)
