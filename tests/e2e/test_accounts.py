@@ -119,9 +119,8 @@ def test_visitor_sees_the_login_page_and_lands_where_they_wanted(app: App, perso
     expect(app.filter_link(page, "Active")).to_have_attribute("aria-current", "page")
     expect(app.item(page, secret)).to_have_count(1)
 
-
-def test_login_never_sends_to_another_site(app: App, person: Person, new_context):
-    page = new_context().new_page()
+    # "Where they wanted to go" is a page of this site, never another one.
+    page.get_by_role("button", name="Log out").click()
     app.open(page, "/login?next=//evil.example/steal")
     app.log_in(page, person.username, person.password)
     expect(page).to_have_url(app.base_url + "/")

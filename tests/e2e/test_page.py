@@ -293,6 +293,7 @@ def test_expired_form_is_explained_and_keeps_the_text(app: App, person, page, un
     expect(app.item(page, text)).to_have_count(1)
 
 
+@pytest.mark.parametrize("javascript", [False], ids=["nojs"])  # the add form has no script
 def test_form_sent_after_the_session_cookie_was_lost_asks_to_log_in(app: App, person, page, unique):
     """Without its session cookie a form can't be checked nor the list shown: the
     answer is the log-in page saying why (it once was a 500), and nothing is saved."""
