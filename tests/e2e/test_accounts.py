@@ -243,7 +243,7 @@ def test_delete_account(app: App, person: Person, js_page, new_context):
     page.get_by_label("Your password, to confirm").fill(person.password)
     page.get_by_role("button", name="Delete my account").click()
     expect(page.get_by_role("status")).to_have_text("Your account and all its data were deleted.")
-    _on_login_page(page, at_login_url=False)  # the answer to the POST itself
+    _on_login_page(page)  # redirected there (POST, redirect, GET)
     app.log_in(page, person.username, person.password)
     expect(page.get_by_role("alert")).to_have_text("The username or password is wrong")
     expect(page.get_by_role("navigation", name="Account")).to_have_count(0)

@@ -71,7 +71,11 @@ def login():
     if request.method == "GET":
         if identity.account_id() is not None:
             return redirect(next_page, 303)
-        message = "Your session has ended; please log in again." if request.args.get("ended") else None
+        message = None
+        if request.args.get("ended"):
+            message = "Your session has ended; please log in again."
+        elif request.args.get("deleted"):
+            message = "Your account and all its data were deleted."
         return _form_page("login.html", message=message)
     try:
         answer = writer().log_in(request.form.get("username", ""), request.form.get("password", ""))
@@ -161,7 +165,7 @@ def delete_account():
     except (UpstreamRejected, UpstreamUnavailable) as exc:
         return _account_problem(exc)
     identity.sign_out()
-    return _form_page("login.html", message="Your account and all its data were deleted.")
+    return redirect(url_for("auth.login", deleted=1), 303)
 
 
 def _account_problem(exc: Exception):
