@@ -19,10 +19,9 @@ def _signed_in_as(page, username: str) -> None:
     expect(page.get_by_role("navigation", name="Account")).to_contain_text(f"Signed in as {username}")
 
 
-def _on_login_page(page, *, at_login_url: bool = True) -> None:
+def _on_login_page(page) -> None:
     """The log-in form, with the way to sign up, and nothing of anyone's lists."""
-    if at_login_url:
-        expect(page).to_have_url(re.compile(r"/login(\?|$)"))
+    expect(page).to_have_url(re.compile(r"/login(\?|$)"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
     expect(page.get_by_role("link", name="Create an account")).to_have_attribute("href", "/signup")
     expect(page.get_by_role("navigation", name="Account")).to_have_count(0)
