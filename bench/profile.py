@@ -3,11 +3,18 @@ collapsed stacks on disk plus a short "where the CPU goes per request" summary p
 service.
 
 Every worker of a profiled service is sampled (keep-alive stickiness can leave one
-worker nearly idle, so sampling one would miss most of the work), on-CPU samples only
-(py-spy leaves out threads that sleep: waiting for a socket, a lock or the GIL). The
-service's CPU time per request over the same run (from /proc, all its processes) is
-shared out by each function's share of the samples: ``self_ms`` is time in the
-function itself, ``inclusive_ms`` with what it calls."""
+worker nearly idle, so sampling one would miss most of the work), in two runs of the
+same load, one per py-spy mode:
+
+- ``gil``: the thread holding the GIL, i.e. Python code at work. Time in C with the
+  GIL released (zlib, the kernel's socket copies, libpq) is not seen.
+- ``running``: every thread py-spy does not find idle, GIL or not; this sees that C
+  and kernel time too, but on a saturated machine also threads that could run and
+  wait for a core, so it leans towards whatever follows a wait.
+
+The service's CPU time per request over the same run (from /proc, all its processes)
+is shared out by each function's share of the samples: ``self`` is time in the
+function itself, ``inclusive`` with what it calls."""
 
 from __future__ import annotations
 
@@ -30,6 +37,7 @@ PLANS = {
     "writer_api": (("writer",), "writer"),
 }
 RATE = 250  # samples per second
+MODES = {"gil": ["--gil"], "running": []}
 
 
 def _load(h: Harness, target: str) -> dict:
@@ -49,9 +57,14 @@ def _frame(raw: str) -> str:
     return f"{name} ({where.split(':')[0].rsplit('/', 1)[-1]})"
 
 
+PLUMBING = 0.9  # inclusive tables leave out frames in more than this share of samples
+
+
 def summarize(collapsed: list[Path], cpu_ms_per_request: float | None, top: int = 15) -> dict:
-    """Share of on-CPU samples in which each function appears (inclusive) and is the
-    leaf (self), and those shares as milliseconds of CPU per request."""
+    """Share of the samples in which each function appears (inclusive) and is the leaf
+    (self), and those shares as milliseconds of CPU per request. The inclusive table
+    leaves out the plumbing every request runs through (threads, gunicorn, Flask's
+    dispatch: frames in more than 90 % of the samples)."""
     inclusive, leaf, total = Counter(), Counter(), 0
     for path in collapsed:
         for line in path.read_text().splitlines():
@@ -71,7 +84,8 @@ def summarize(collapsed: list[Path], cpu_ms_per_request: float | None, top: int 
 
     def table(counter: Counter) -> list[dict]:
         rows = []
-        for name, samples in counter.most_common(top):
+        kept = [(name, samples) for name, samples in counter.most_common() if samples <= PLUMBING * total]
+        for name, samples in kept[:top]:
             row = {"function": name, "pct": round(100 * samples / total, 1)}
             if cpu_ms_per_request is not None:
                 row["ms_per_request"] = round(cpu_ms_per_request * samples / total, 3)
@@ -86,41 +100,47 @@ def summarize(collapsed: list[Path], cpu_ms_per_request: float | None, top: int 
     }
 
 
+def _profile(py_spy: str, h: Harness, out: Path, scenario: str, mode: str, duration: float) -> dict:
+    """Drive ``scenario``'s load while py-spy samples every worker of its services."""
+    services, target = PLANS[scenario]
+    groups = h.groups()
+    spies: dict[str, list] = {}
+    for service in services:
+        for pid in groups[service].workers():
+            path = out / f"profile-{scenario}-{service}-{mode}-{pid}.txt"
+            command = [py_spy, "record", "--pid", str(pid), "--duration", str(int(duration)), "--rate", str(RATE)]
+            command += ["--format", "raw", "--output", str(path), "--nonblocking", *MODES[mode]]
+            spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            spies.setdefault(service, []).append((path, spy))
+    load = _load(h, target)
+    time.sleep(0.5)
+    cpu_before = {service: groups[service].cpu() for service in services}
+    answer = run_wrk(h.url(target), duration=duration, **load)
+    results = {}
+    for service, recorded in spies.items():
+        cpu_ms = (groups[service].cpu() - cpu_before[service]) * 1000 / max(answer.requests, 1)
+        errors = [spy.communicate(timeout=60)[1] for _, spy in recorded]
+        paths = [path for path, _ in recorded if path.exists()]
+        key = f"{scenario}:{service}:{mode}"
+        if paths:
+            results[key] = summarize(paths, round(cpu_ms, 3))
+        else:
+            results[key] = {"error": " ".join(e.strip()[-300:] for e in errors)}
+        results[key]["requests_per_s"] = round(answer.rps, 1)
+        results[key]["files"] = [str(path) for path in paths]
+    return results
+
+
 def run(h: Harness, out: Path, duration: float) -> dict:
     py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
     if py_spy is None:
         return {"error": "py-spy is not installed (tools/install-bench-tools.sh installs it)"}
     results = {}
     groups = h.groups()
-    for scenario, (services, target) in PLANS.items():
-        if any(service not in groups for service in services):
-            continue
-        spies = {}
-        for service in services:
-            for pid in groups[service].workers():
-                path = out / f"profile-{scenario}-{service}-{pid}.txt"
-                command = [py_spy, "record", "--pid", str(pid), "--duration", str(int(duration)), "--rate", str(RATE)]
-                command += ["--format", "raw", "--output", str(path), "--nonblocking"]
-                spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                spies.setdefault(service, []).append((path, spy))
-        load = _load(h, target)
-        time.sleep(0.5)
-        cpu_before = {service: groups[service].cpu() for service in services}
-        answer = run_wrk(h.url(target), duration=duration, **load)
-        cpu_ms = {
-            service: (groups[service].cpu() - cpu_before[service]) * 1000 / max(answer.requests, 1)
-            for service in services
-        }
-        for service, recorded in spies.items():
-            errors = [spy.communicate(timeout=60)[1] for _, spy in recorded]
-            paths = [path for path, _ in recorded if path.exists()]
-            key = f"{scenario}:{service}"
-            if paths:
-                results[key] = summarize(paths, round(cpu_ms[service], 3))
-            else:
-                results[key] = {"error": " ".join(e.strip()[-300:] for e in errors)}
-            results[key]["requests_per_s"] = round(answer.rps, 1)
-            results[key]["files"] = [str(path) for path in paths]
+    for scenario, (services, _) in PLANS.items():
+        if all(service in groups for service in services):
+            for mode in MODES:
+                results.update(_profile(py_spy, h, out, scenario, mode, duration))
     return results
 
 
@@ -135,7 +155,7 @@ def print_profiles(profiles: dict | None, top: int = 12) -> None:
             continue
         print(
             f"\nprofile {key}: {p['cpu_ms_per_request']} ms CPU per request at {p['requests_per_s']} req/s"
-            f" ({p['busy_samples']} on-CPU samples). Top functions, self / inclusive (ms per request):"
+            f" ({p['busy_samples']} samples). Top functions, self | inclusive (ms per request, share):"
         )
         for mine, whole in zip(p["self"][:top], p["inclusive"][:top], strict=False):
             left = f"{mine.get('ms_per_request', 0):6.3f} {mine['pct']:5.1f}%  {mine['function'][:52]:<52}"

@@ -251,6 +251,7 @@ def plot(summary: dict, rows: list[dict], path: Path, title: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     keys = [k for k in summary if summary[k]["rps"]]
     fig, (left, right) = plt.subplots(1, 2, figsize=(15, 0.35 * max(len(keys), 12) + 1.5))
@@ -275,6 +276,8 @@ def plot(summary: dict, rows: list[dict], path: Path, title: str) -> None:
     right.barh(names, headroom, color=["tab:green" if h >= 1 else "tab:red" for h in headroom])
     right.axvline(1.0, color="black", label="target")
     right.set_xscale("log")
+    right.xaxis.set_minor_formatter(NullFormatter())
+    right.xaxis.set_major_formatter(ScalarFormatter())
     right.invert_yaxis()
     right.set_xlabel("median of the paired ratios / target (>= 1 meets it); log scale")
     right.set_title("Issue 12's targets (paired within each round)")
