@@ -49,7 +49,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## make bench: measure the stack against a lean reference and PostgreSQL's own limit.
+## make bench: measure the stack against the original app as shipped and PostgreSQL's own limit.
 bench: $(DEV_STAMP)
 	bash tools/install-bench-tools.sh
 	$(BIN)/python -m bench
