@@ -6,8 +6,6 @@ services' own settings modules read what the chart renders."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from chart_helpers import RELEASE, SERVICES, env_of, find, pod_spec, render, service_container
 
@@ -78,23 +76,16 @@ def migration_container(docs: list[dict]) -> dict:
 
 def test_migration_job_mounts_no_key(variants):
     # A pre-upgrade hook runs before the upgrade's Secret changes: on the upgrade that
-    # adds service-token-key, a Job mounting it would never start. `migrate` uses no
-    # key, but the writer's settings require one: the pod's UID stands in.
+    # adds service-token-key, a Job mounting it would never start. `migrate` needs none.
     for variant, docs in variants.items():
-        job = find(docs, "Job", f"{RELEASE}-migrations")
         env = env_of(migration_container(docs))
-        assert env["SERVICE_TOKEN_KEY_FILE"]["value"] == "/etc/todo/stand-in/service-token-key", variant
-        volume = next(v for v in pod_spec(job)["volumes"] if v["name"] == "stand-in")
-        assert volume["downwardAPI"]["items"] == [
-            {"path": "service-token-key", "fieldRef": {"fieldPath": "metadata.uid"}}
-        ]
+        assert not any(name.startswith("SERVICE_TOKEN") for name in env), variant
         assert SECRET not in secret_items(docs, f"{RELEASE}-migrations", "Job"), variant
 
 
-def test_writer_settings_accept_the_migration_job_environment(default_docs, tmp_path):
-    # What the Job's `flask --app todo_writer migrate` loads: a pod UID is long enough a key.
-    (tmp_path / "uid").write_text(str(uuid.uuid4()))
-    env = {**plain_env(migration_container(default_docs)), "SERVICE_TOKEN_KEY_FILE": str(tmp_path / "uid")}
+def test_writer_settings_accept_the_migration_job_environment(default_docs):
+    # What the Job's `flask --app todo_writer migrate` loads.
+    env = plain_env(migration_container(default_docs))
     assert WriterSettings.from_env(Env(env)).database.host == f"{RELEASE}-postgresql-rw"
 
 

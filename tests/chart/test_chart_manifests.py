@@ -185,7 +185,6 @@ def secret_mounts(doc: dict, container: dict) -> list[str]:
 
 # The chart's own scripts, given inline as `python -c`: code of this repository, not values.
 CHART_SCRIPTS = {path.read_text() for path in (REPO / "charts" / "todo" / "files").glob("*.*")}
-STAND_IN = "SERVICE_TOKEN_KEY_FILE"
 
 
 def test_passwords_come_only_as_files_from_secrets(variants):
@@ -195,8 +194,7 @@ def test_passwords_come_only_as_files_from_secrets(variants):
                 where = f"{variant}: {doc['metadata']['name']}/{container['name']}"
                 for name, entry in env_of(container).items():
                     assert "secretKeyRef" not in entry.get("valueFrom", {}), f"{where}: {name} is an environment value"
-                    # Not secrets: a TTL, and the migration Job's stand-in key (see test_migration_job_mounts_no_key).
-                    if name == "IDEMPOTENCY_KEY_TTL_HOURS" or (container["name"] == "migrate" and name == STAND_IN):
+                    if name == "IDEMPOTENCY_KEY_TTL_HOURS":  # not a secret: a TTL
                         continue
                     if SECRET_NAMES.search(name):
                         assert name.endswith("_FILE"), f"{where}: {name} is a plain value"

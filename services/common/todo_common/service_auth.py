@@ -5,6 +5,7 @@ actor (see ``ownership``) to answers the frontend understands."""
 
 from __future__ import annotations
 
+import click
 from flask import Flask, g, jsonify, request
 
 from .errors import ApiError
@@ -18,7 +19,12 @@ SESSION_ENDED = "session_ended"
 NOT_SIGNED_IN = "not_signed_in"
 
 
-def init_app(app: Flask, keys: tuple[str, ...]) -> None:
+def init_app(app: Flask, keys: tuple[str, ...], service: str) -> None:
+    """Guard every route but the open ones. Without a key the app may still run its
+    commands (``flask migrate`` signs and checks nothing), but it cannot serve."""
+    if not keys and click.get_current_context(silent=True) is None:
+        raise SystemExit(f"todo-{service}: configuration error: SERVICE_TOKEN_KEY is required but not set")
+
     @app.before_request
     def _authenticate():
         if request.path in OPEN_PATHS:

@@ -45,6 +45,6 @@ def create_app(settings: ReaderSettings | None = None) -> Flask:
     errors.init_database_errors(app)
     health.init_app(app, readiness)
     metrics.init_app(app, "reader")
-    service_auth.init_app(app, settings.service_token_keys)
+    service_auth.init_app(app, settings.service_token_keys, "reader")
     app.register_blueprint(api.bp)
     return app

@@ -34,7 +34,7 @@ def create_app(settings: WriterSettings | None = None) -> Flask:
     errors.init_database_errors(app)
     health.init_app(app, readiness)
     metrics.init_app(app, "writer")
-    service_auth.init_app(app, settings.service_token_keys)
+    service_auth.init_app(app, settings.service_token_keys, "writer")
     migrate.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(account_api.bp)
