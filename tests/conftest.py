@@ -22,7 +22,8 @@ def free_port() -> int:
 
 
 def free_ports() -> Ports:
-    return Ports(frontend=free_port(), reader=free_port(), writer=free_port(), primary=free_port(), replica=free_port())
+    names = ("frontend", "reader", "writer", "primary", "replica", "frontend_metrics", "reader_metrics")
+    return Ports(**{name: free_port() for name in (*names, "writer_metrics", "prometheus")})
 
 
 # Every test signs up its own people from 127.0.0.1, so the per-address limits are
