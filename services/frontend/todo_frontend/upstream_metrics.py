@@ -32,6 +32,8 @@ RETRIES = Counter(
     "Reads sent again after a dropped keep-alive connection or a failed connect.",
     ["upstream"],
 )
+for _upstream in ("reader", "writer"):  # the names upstream.init_app gives; shown at 0 before any retry
+    RETRIES.labels(_upstream)
 
 
 def _outcome(exc: BaseException | None, status: int | None) -> str:
