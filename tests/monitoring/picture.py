@@ -53,7 +53,7 @@ def draw(prometheus, target: Path, *, minutes: float = 3.0, rate_interval: str =
         if ax.lines:
             ax.legend(fontsize=6, loc="upper left")
     figure.suptitle(
-        "Todo on `make run`'s stack, Prometheus scraping every second: steady load, replica replay paused,"
+        "Todo on the local stack, Prometheus scraping every second: steady load, replica replay paused,"
         " a burst of wrong passwords, steady again",
         fontsize=11,
     )
