@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import threading
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from devlocal import Ports, Stack
@@ -52,7 +52,7 @@ class Harness:
         self.log_dir = Path(log_dir)
         self.root = Path(tempfile.mkdtemp(prefix="todo-bench-"))
         self.root.chmod(0o755)  # the PostgreSQL user (when we are root) must reach its data
-        ports = Ports(*(free_port() for _ in range(5)))
+        ports = Ports(*(free_port() for _ in fields(Ports)))
         self.stack = Stack(
             root=self.root,
             ports=ports,

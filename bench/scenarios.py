@@ -132,7 +132,12 @@ def _pg(name: str, describe: str, server: str, sql: Callable[[object, Harness], 
 
 def _ryw(h: Harness, ctx: Context, duration: float) -> dict:
     result = ryw.run(
-        h.url("writer"), h.url("reader"), headers=h.service_headers(), list_id=h.person.list_id, duration=duration
+        h.url("writer"),
+        h.url("reader"),
+        headers=h.service_headers(),
+        list_id=h.person.list_id,
+        duration=duration,
+        reader_metrics_url=h.stack.metrics_url("reader"),
     )
     return {
         "requests": result["pairs"],

@@ -1,6 +1,6 @@
 """The reader's and the writer's door: every API request must carry a service token
-signed by the frontend (``Authorization: Bearer <jwt>``); health and metrics stay
-open to the probes and the scraper. Also maps what the database said about the
+signed by the frontend (``Authorization: Bearer <jwt>``); health stays open to the
+probes (metrics are on a port of their own, see ``metrics``). Also maps what the database said about the
 actor (see ``ownership``) to answers the frontend understands."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from .errors import ApiError
 from .ownership import NotSignedIn, SessionEnded, TokenScope, UnknownApiToken
 from .service_token import Actor, InvalidServiceToken, verify
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
 # The frontend tells a session that ended (log in again) from a refused password.
 SESSION_ENDED = "session_ended"
