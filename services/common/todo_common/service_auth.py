@@ -11,6 +11,7 @@ from flask import Flask, g, jsonify, request
 from .errors import ApiError
 from .ownership import NotSignedIn, SessionEnded, TokenScope, UnknownApiToken
 from .service_token import Actor, InvalidServiceToken, verify
+from .settings import configuration_error
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -23,7 +24,7 @@ def init_app(app: Flask, keys: tuple[str, ...], service: str) -> None:
     """Guard every route but the open ones. Without a key the app may still run its
     commands (``flask migrate`` signs and checks nothing), but it cannot serve."""
     if not keys and click.get_current_context(silent=True) is None:
-        raise SystemExit(f"todo-{service}: configuration error: SERVICE_TOKEN_KEY is required but not set")
+        raise configuration_error(service, "SERVICE_TOKEN_KEY is required but not set")
 
     @app.before_request
     def _authenticate():
