@@ -32,6 +32,8 @@ def create_app(settings: FrontendSettings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        # Sign the cookie again only when the session changed, not on every page.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # "Remember me" for a month; logout and password change end it sooner.
         PERMANENT_SESSION_LIFETIME=timedelta(days=30),
         # A token lives as long as the session: a tab left open overnight still works.
