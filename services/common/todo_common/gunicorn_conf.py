@@ -69,3 +69,17 @@ def on_exit(server):
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
     if directory.startswith(tempfile.gettempdir() + "/todo-metrics-"):
         shutil.rmtree(directory, ignore_errors=True)
+
+
+# Requests larger than the apps accept (MAX_BODY_BYTES, the same default as theirs)
+# are answered without their body being read (413, or 401 when the caller is refused
+# first); the connection then cannot be reused, so the answer says "Connection: close"
+# instead of announcing a keep-alive it would not keep.
+_max_body_bytes = _env.int("MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+
+
+def pre_request(worker, req):
+    worker.log.debug("%s %s", req.method, req.path)
+    for name, value in req.headers:
+        if name == "CONTENT-LENGTH" and value.isdigit() and int(value) > _max_body_bytes:
+            req.must_close = True
