@@ -13,7 +13,8 @@ from flask import Blueprint, Flask, jsonify
 
 log = logging.getLogger(__name__)
 
-# A readiness check returns details to report, or raises to say "not ready".
+# A readiness check returns details to report, or raises to say "not ready". Details
+# may carry their own "status" (e.g. "degraded": ready, serving in a reduced way).
 ReadinessCheck = Callable[[], dict]
 
 
@@ -33,6 +34,6 @@ def init_app(app: Flask, readiness: ReadinessCheck) -> None:
             return jsonify(
                 status="unavailable", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             ), 503
-        return jsonify(status="ok", **details)
+        return jsonify({"status": "ok", **details})
 
     app.register_blueprint(bp)

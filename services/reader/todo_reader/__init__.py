@@ -6,7 +6,7 @@ from flask import Flask
 from prometheus_client import Gauge
 
 from todo_common import errors, health, logs, metrics, routing, service_auth
-from todo_common.db import Database
+from todo_common.db import Database, DatabaseUnavailable
 from todo_common.settings import load as load_settings
 
 from . import api, store
@@ -27,11 +27,25 @@ def create_app(settings: ReaderSettings | None = None) -> Flask:
     replica = Database(settings.database)
     fallback = Database(settings.fallback_database) if settings.fallback_database else None
     app.extensions["todo_settings"] = settings
-    app.extensions["todo_reader"] = ConsistentReader(replica, fallback, settings.lsn_wait_timeout)
+    reader = ConsistentReader(replica, fallback, settings.lsn_wait_timeout, settings.lsn_max_concurrent_waits)
+    app.extensions["todo_reader"] = reader
 
     def readiness() -> dict:
         # A missing schema is reported, not a reason to be unready (see the writer's readiness).
-        status = store.replication_status(replica)
+        try:
+            status = store.replication_status(replica)
+        except DatabaseUnavailable as exc:
+            if fallback is None:
+                raise
+            # Reads go to the primary meanwhile: still ready, and saying so.
+            fallback.run(store.current_wal_lsn)  # raises (not ready) when the primary is down too
+            return {
+                "status": "degraded",
+                "detail": "replica unreachable, serving from the primary",
+                "replica_error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                "database": settings.database.describe(),
+                "fallback": settings.fallback_database.describe(),
+            }
         if status["replay_lag_bytes"] is not None:
             REPLAY_LAG_BYTES.set(float(status["replay_lag_bytes"]))
         return {
