@@ -85,9 +85,9 @@ def test_many_waiting_reads_do_not_starve_the_others(stack, primary, replica):
 # -- 5. a session's LSN heals -------------------------------------------------------------
 
 
-def _logged_in_client(stack, primary, replica):
+def _logged_in_client(stack, primary, replica, **env):
     """An in-process frontend whose session is a new person's, once the replica knows them."""
-    _, client = frontend_client(stack)
+    _, client = frontend_client(stack, **env)
     person = Person(stack)
     wait_replayed(primary, replica)
     with client.session_transaction() as session:
@@ -105,7 +105,8 @@ def test_a_session_lsn_ahead_of_the_primary_is_forgotten(stack, primary, replica
 
 
 def test_a_session_lsn_the_replica_has_replayed_is_dropped(stack, primary, replica):
-    person, client = _logged_in_client(stack, primary, replica)
+    """Once replayed and older than LSN_KEEP_SECONDS (60 s by default; 0 here)."""
+    person, client = _logged_in_client(stack, primary, replica, LSN_KEEP_SECONDS="0")
     page = client.get("/").get_data(as_text=True)
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     client.post(f"/lists/{person.list_id}/todos", data={"name": name_for("then dropped"), "csrf_token": token})
@@ -115,6 +116,19 @@ def test_a_session_lsn_the_replica_has_replayed_is_dropped(stack, primary, repli
     client.get("/")
     with client.session_transaction() as session:
         assert "lsn" not in session
+
+
+def test_a_recent_session_lsn_is_kept_though_replayed(stack, primary, replica):
+    """A replica that crashed may show an older state for a moment after its restart:
+    a write of the last LSN_KEEP_SECONDS keeps its LSN."""
+    person, client = _logged_in_client(stack, primary, replica)
+    page = client.get("/").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    client.post(f"/lists/{person.list_id}/todos", data={"name": name_for("kept"), "csrf_token": token})
+    wait_replayed(primary, replica)
+    client.get("/")
+    with client.session_transaction() as session:
+        assert "lsn" in session
 
 
 def test_the_api_high_water_heals_too(stack):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
@@ -35,7 +36,7 @@ from todo_common.fields import checked
 from todo_common.json_body import read_object
 from todo_common.validation import MAX_ID, InvalidField, parse_whole
 
-from . import identity
+from . import identity, session_lsn
 from .upstream import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable, reader, writer
 from .urls import external_url
 
@@ -62,28 +63,29 @@ class ProcessHighWater:
     acknowledged only once the reader has it).
     """
 
-    def __init__(self):
+    def __init__(self, keep_seconds: float = 60):
         self._lock = threading.Lock()
         self._lsn: str | None = None
+        self._advanced_at = 0.0
+        self.keep_seconds = keep_seconds
 
     def advance(self, lsn: str | None) -> None:
         if lsn and lsn_util.is_valid(lsn):
             with self._lock:
-                self._lsn = lsn_util.highest(self._lsn, lsn)
+                highest = lsn_util.highest(self._lsn, lsn)
+                if highest != self._lsn:
+                    self._lsn, self._advanced_at = highest, time.time()
 
     @property
     def lsn(self) -> str | None:
         return self._lsn
 
     def feedback(self, sent: str, replay_lsn: str | None, stale: bool) -> None:
-        """Forget the mark once the replica has replayed it, or when it is ahead of
-        the primary (a restored or re-created database), as the session does."""
+        """Forget the mark when it is of no more use, as the session does
+        (``session_lsn.forgettable``)."""
         with self._lock:
-            if self._lsn is None:
-                return
-            kept = lsn_util.parse(self._lsn)
-            if (stale and kept >= lsn_util.parse(sent)) or (
-                replay_lsn and lsn_util.is_valid(replay_lsn) and lsn_util.parse(replay_lsn) >= kept
+            if self._lsn is not None and session_lsn.forgettable(
+                self._lsn, self._advanced_at, sent, replay_lsn, stale, self.keep_seconds
             ):
                 self._lsn = None
 
@@ -335,6 +337,6 @@ def delete(todo_id: int):
 
 
 def init_app(app, csrf) -> None:
-    app.extensions["todo_api_high_water"] = ProcessHighWater()
+    app.extensions["todo_api_high_water"] = ProcessHighWater(app.extensions["todo_settings"].lsn_keep_seconds)
     csrf.exempt(bp)  # no cookies are read here, so there is nothing to forge
     app.register_blueprint(bp)

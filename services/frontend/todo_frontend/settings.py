@@ -29,6 +29,9 @@ class FrontendSettings:
     allowed_hosts: tuple[str, ...]
     service_token_key: str = field(repr=False)  # SERVICE_TOKEN_KEY: signs calls to reader and writer
     max_body_bytes: int  # MAX_BODY_BYTES
+    # LSN_KEEP_SECONDS: a session keeps its latest write's LSN at least this long, even once
+    # the replica has replayed it (a crashed replica may show an older state for a moment)
+    lsn_keep_seconds: float
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> FrontendSettings:
@@ -55,4 +58,5 @@ class FrontendSettings:
             ),
             service_token_key=keys_from_env(env)[0],
             max_body_bytes=env.int("MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+            lsn_keep_seconds=env.float("LSN_KEEP_SECONDS", 60.0),
         )
