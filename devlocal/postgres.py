@@ -9,10 +9,12 @@ unprivileged user the wheel creates.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pwd
 import re
+import signal
 import subprocess
 import time
 from contextlib import closing
@@ -107,6 +109,22 @@ class Server:
             stdout=subprocess.DEVNULL,
             **_as_server_user(),
         )
+
+    def kill(self) -> None:
+        """kill -9 the postmaster and every process it started (a pod killed)."""
+        pid_file = self.data / "postmaster.pid"
+        try:
+            postmaster = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        from .stack import _children
+
+        for pid in [postmaster, *_children(postmaster)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in [postmaster]):
+            time.sleep(0.05)
 
     def stop(self, mode: str = "fast") -> None:
         if self.is_running():

@@ -168,6 +168,10 @@ def test_the_add_form_carries_a_key_so_a_resubmission_adds_once(stack, primary):
     for _ in range(2):
         browser.post(path + "/todos", {"name": name, "form_key": key})
     assert row_count(primary, "name = %s", (name,)) == 1
+    # The same (old) form with other text, as after the back button: a new item, no error.
+    other = name_for("form again")
+    assert browser.post(path + "/todos", {"name": other, "form_key": key}).status_code == 200
+    assert row_count(primary, "name = %s", (other,)) == 1
 
 
 # -- 7. a create that committed answers 201 ----------------------------------------------

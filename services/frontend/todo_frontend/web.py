@@ -6,6 +6,7 @@ is not theirs."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -261,8 +262,14 @@ def show_list(list_id: int):
 @bp.post("/todos", defaults={"list_id": None})
 def add(list_id: int | None):
     """Add to a list (``/todos``: the first one, when the page could not say which).
-    The form's key makes a second submission (a retry after an error) a replay."""
-    _, lsn = writer().create(list_id, {"name": forms.name_field(request)}, idempotency_key=_form_key())
+
+    The form's key and the name make the writer's Idempotency-Key: the same form sent
+    twice with the same text (a retry after an error, a double click) adds one item;
+    an old form sent again with other text (the back button) adds that as a new item."""
+    name = forms.name_field(request)
+    form_key = _form_key()
+    key = hashlib.sha256(f"{form_key}\n{name}".encode()).hexdigest() if form_key else None
+    _, lsn = writer().create(list_id, {"name": name}, idempotency_key=key)
     session_lsn.remember(lsn)
     return _back(list_id)
 
