@@ -25,7 +25,9 @@ if _env.str("TODO_SERVICE"):
 # All interfaces by default: in a pod, the Service reaches the container from outside.
 bind = f"{_env.str('HOST', '0.0.0.0')}:{_env.int('PORT', DEFAULT_PORT, minimum=1, maximum=65535)}"  # noqa: S104
 workers = _env.int("GUNICORN_WORKERS", 2, minimum=1)
-worker_class = "gthread"
+# gthread, with requests read whole before a thread takes them (slow clients hold no
+# thread): todo_common.gunicorn_worker.
+worker_class = "todo_common.gunicorn_worker.BufferingThreadWorker"
 # The same number sizes each process's database pool (todo_common.settings).
 threads = threads_per_worker(_env)
 # Keep-alive connections from the frontend's pool are reused across requests.
