@@ -78,6 +78,15 @@ def _chown_for_server(path: Path) -> None:
             parent.chmod(mode | 0o001)
 
 
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie nobody has reaped yet (pg_ctl's server is not our child)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
 def _bin(name: str) -> str:
     return str(POSTGRES_BIN_PATH / name)
 
@@ -123,7 +132,7 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in [postmaster]):
+        while time.monotonic() < deadline and _alive(postmaster):
             time.sleep(0.05)
 
     def stop(self, mode: str = "fast") -> None:

@@ -70,7 +70,10 @@ class DroppingProxy:
             client.settimeout(10)
             upstream.settimeout(10)
             while True:
-                request = _read_message(client)
+                try:
+                    request = _read_message(client)
+                except OSError:  # the frontend kept the connection idle: done
+                    return
                 if request is None:
                     return
                 upstream.sendall(request)
