@@ -43,6 +43,11 @@ class UpstreamUnavailable(Exception):
         self.status = status
 
 
+class Unreachable(UpstreamUnavailable):
+    """Nothing reached the service (could not connect), or a read lost its connection:
+    safe to send once more."""
+
+
 class OutcomeUnknown(UpstreamUnavailable):
     """A change went out and no answer came back (connection lost, timeout, or the
     writer lost its database mid-way): it may or may not have been applied. Tell the
@@ -125,9 +130,9 @@ class Upstream:
             except UpstreamUnavailable as exc:
                 if unknown is not None:  # the repeat could not be sent: still unknown
                     raise unknown from exc
-                if attempt == 2 or exc.status != 503:
-                    raise
-                # Nothing was sent (refused): once more, a restarted pod may be there now.
+                if attempt == 2 or not isinstance(exc, Unreachable):
+                    raise  # an answer (a 503 says why) or a timeout: not repeated
+                # Nothing was applied: once more, a restarted pod may be there now.
                 time.sleep(0.05)
             except UpstreamRejected as exc:
                 exc.after_unknown = unknown is not None
@@ -163,7 +168,7 @@ class Upstream:
 
     def _raise_for(self, exc: BaseException, change: bool) -> NoReturn:
         if isinstance(exc, _CONNECT_ERRORS):
-            raise UpstreamUnavailable(self.name, "unreachable (could not connect)", 503) from None
+            raise Unreachable(self.name, "unreachable (could not connect)", 503) from None
         if isinstance(exc, urllib3.exceptions.TimeoutError):  # the request went out; no answer in time
             if change:
                 raise OutcomeUnknown(self.name, "did not answer in time", 504) from None
@@ -171,7 +176,7 @@ class Upstream:
         # The connection dropped after the request went out (ProtocolError and the like).
         if change:
             raise OutcomeUnknown(self.name, f"the connection was lost ({type(exc).__name__})", 502) from None
-        raise UpstreamUnavailable(self.name, f"the connection was lost ({type(exc).__name__})", 503) from None
+        raise Unreachable(self.name, f"the connection was lost ({type(exc).__name__})", 503) from None
 
 
 def _lsn_feedback(sent: str, headers) -> None:
