@@ -40,6 +40,19 @@ chart tests check that they stay so.
   value: {{ .Values.frontend.upstreamTimeoutSeconds | quote }}
 - name: PAGE_SIZE
   value: {{ .Values.frontend.pageSize | quote }}
+{{- with .Values.frontend.publicUrl }}
+- name: PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- /* API links name only hosts of ours: the ingress's, the Service's (helm test, other pods). */}}
+{{- $hosts := concat (list (printf "%s-frontend" (include "todo.fullname" .)) (printf "%s-frontend.%s.svc" (include "todo.fullname" .) .Release.Namespace)) .Values.frontend.allowedHosts }}
+{{- if .Values.ingress.enabled }}
+{{- range .Values.ingress.hosts }}
+{{- $hosts = append $hosts .host }}
+{{- end }}
+{{- end }}
+- name: ALLOWED_HOSTS
+  value: {{ join "," $hosts | quote }}
 {{- end }}
 
 {{- define "todo.readerEnv" -}}
