@@ -116,10 +116,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_KEY = {"SERVICE_TOKEN_KEY": "k" * 32}  # every service needs it since accounts
 SERVICE_ENV = {
-    "frontend": {"READER_URL": "http://127.0.0.1:9", "WRITER_URL": "http://127.0.0.1:9", "SECRET_KEY": "x" * 32},
-    "reader": {"DATABASE_HOST": "127.0.0.1", "DATABASE_PORT": "9", "DATABASE_NAME": "todo", "DATABASE_USER": "todo"},
-    "writer": {"DATABASE_HOST": "127.0.0.1", "DATABASE_PORT": "9", "DATABASE_NAME": "todo", "DATABASE_USER": "todo"},
+    "frontend": {
+        "READER_URL": "http://127.0.0.1:9",
+        "WRITER_URL": "http://127.0.0.1:9",
+        "SECRET_KEY": "x" * 32,
+        **_KEY,
+    },
+    "reader": {
+        "DATABASE_HOST": "127.0.0.1",
+        "DATABASE_PORT": "9",
+        "DATABASE_NAME": "todo",
+        "DATABASE_USER": "todo",
+        **_KEY,
+    },
+    "writer": {
+        "DATABASE_HOST": "127.0.0.1",
+        "DATABASE_PORT": "9",
+        "DATABASE_NAME": "todo",
+        "DATABASE_USER": "todo",
+        **_KEY,
+    },
 }
 
 

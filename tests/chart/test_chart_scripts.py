@@ -586,6 +586,7 @@ def migrate(cluster: Cluster, port: int) -> None:
         "DATABASE_USER": "todo",
         "DATABASE_PASSWORD": PASSWORDS["app"],
         "DATABASE_SSLMODE": "disable",
+        "SERVICE_TOKEN_KEY": "k" * 32,  # the writer's settings need it, the migrations do not use it
     }
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "todo_writer", "migrate"],

@@ -51,9 +51,21 @@ def test_existing_secrets_are_used_and_none_generated():
             source["secret"] for source in next(v for v in volumes if v["name"] == "secrets")["projected"]["sources"]
         ]
 
-    assert mounted("writer") == [{"name": "my-db", "items": [{"key": "password", "path": "database-password"}]}]
+    service_token = {"name": "my-session", "items": [{"key": "service-token-key", "path": "service-token-key"}]}
+    assert mounted("writer") == [
+        service_token,
+        {"name": "my-db", "items": [{"key": "password", "path": "database-password"}]},
+    ]
     assert env_of(service_container(docs, "writer"))["DATABASE_PASSWORD_FILE"]["value"].endswith("/database-password")
-    assert mounted("frontend") == [{"name": "my-session", "items": [{"key": "secret-key", "path": "secret-key"}]}]
+    assert mounted("frontend") == [
+        {
+            "name": "my-session",
+            "items": [
+                {"key": "secret-key", "path": "secret-key"},
+                {"key": "service-token-key", "path": "service-token-key"},
+            ],
+        }
+    ]
     volumes = find(docs, "StatefulSet", f"{RELEASE}-postgresql-primary")["spec"]["template"]["spec"]["volumes"]
     assert next(v for v in volumes if v["name"] == "secrets")["secret"]["secretName"] == "my-db"
 

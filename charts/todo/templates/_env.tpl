@@ -27,7 +27,23 @@ chart tests check that they stay so.
   value: {{ .root.Values.server.gracefulTimeoutSeconds | quote }}
 {{- end }}
 
+{{- /* The key the frontend signs its calls to reader and writer with, and they check
+(todo_common.service_token): every service mounts it from the frontend's Secret. */}}
+{{- define "todo.serviceTokenEnv" -}}
+- name: SERVICE_TOKEN_KEY_FILE
+  value: /etc/todo/secrets/service-token-key
+{{- end }}
+
+{{- define "todo.serviceTokenSecret" -}}
+- secret:
+    name: {{ include "todo.frontendSecretName" . }}
+    items:
+      - key: service-token-key
+        path: service-token-key
+{{- end }}
+
 {{- define "todo.frontendEnv" -}}
+{{ include "todo.serviceTokenEnv" . }}
 - name: READER_URL
   value: "http://{{ include "todo.fullname" . }}-reader:{{ .Values.reader.service.port }}"
 - name: WRITER_URL
@@ -56,6 +72,7 @@ chart tests check that they stay so.
 {{- end }}
 
 {{- define "todo.readerEnv" -}}
+{{ include "todo.serviceTokenEnv" . }}
 {{ include "todo.databaseEnv" (dict "root" . "role" "replica" "prefix" "DATABASE") | trim }}
 {{- if .Values.reader.fallbackToPrimary }}
 {{ include "todo.databaseEnv" (dict "root" . "role" "primary" "prefix" "FALLBACK_DATABASE") | trim }}
@@ -68,6 +85,7 @@ chart tests check that they stay so.
 {{- end }}
 
 {{- define "todo.writerEnv" -}}
+{{ include "todo.serviceTokenEnv" . }}
 {{ include "todo.databaseEnv" (dict "root" . "role" "primary" "prefix" "DATABASE") | trim }}
 {{ include "todo.sslRootCertEnv" . }}
 - name: MAX_BODY_BYTES
@@ -82,9 +100,12 @@ chart tests check that they stay so.
     items:
       - key: secret-key
         path: secret-key
+      - key: service-token-key
+        path: service-token-key
 {{- end }}
 
 {{- define "todo.readerSecrets" -}}
+{{ include "todo.serviceTokenSecret" . }}
 {{ include "todo.databaseSecretSource" (dict "root" . "role" "replica" "prefix" "DATABASE") }}
 {{- if .Values.reader.fallbackToPrimary }}
 {{ include "todo.databaseSecretSource" (dict "root" . "role" "primary" "prefix" "FALLBACK_DATABASE") }}
@@ -92,5 +113,6 @@ chart tests check that they stay so.
 {{- end }}
 
 {{- define "todo.writerSecrets" -}}
+{{ include "todo.serviceTokenSecret" . }}
 {{ include "todo.databaseSecretSource" (dict "root" . "role" "primary" "prefix" "DATABASE") }}
 {{- end }}
