@@ -191,9 +191,9 @@ def replica_down(stack):
             time.sleep(0.1)
 
 
-def metric(base_url: str, name: str, labels: str = "") -> float:
+def metric(stack, service: str, name: str, labels: str = "") -> float:
     """A counter's value summed over the lines whose labels contain ``labels``."""
-    text = requests.get(base_url + "/metrics", timeout=5).text
+    text = requests.get(stack.metrics_url(service), timeout=5).text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name) and labels in line)
 
 

@@ -31,7 +31,7 @@ def test_replica_down_reads_fall_back_and_readiness_says_degraded(stack):
     browser = signed_in(stack)
     name = name_for("seen with the replica down")
     browser.post(browser.list_path() + "/todos", {"name": name})
-    before = metric(stack.url("reader"), "todo_reader_fallback_reads_total", 'reason="replica_unreachable"')
+    before = metric(stack, "reader", "todo_reader_fallback_reads_total", 'reason="replica_unreachable"')
     with replica_down(stack):
         page = browser.get("/")
         assert page.status_code == 200
@@ -40,7 +40,7 @@ def test_replica_down_reads_fall_back_and_readiness_says_degraded(stack):
         assert ready.status_code == 200
         assert ready.json()["status"] == "degraded"
         assert "replica unreachable, serving from the primary" in ready.json()["detail"]
-    after = metric(stack.url("reader"), "todo_reader_fallback_reads_total", 'reason="replica_unreachable"')
+    after = metric(stack, "reader", "todo_reader_fallback_reads_total", 'reason="replica_unreachable"')
     assert after > before
 
 
@@ -49,13 +49,13 @@ def test_replica_down_reads_fall_back_and_readiness_says_degraded(stack):
 
 def test_an_lsn_ahead_of_the_primary_is_not_waited_for(stack):
     person = Person(stack)
-    timed_out = metric(stack.url("reader"), "todo_reader_lsn_waits_total", 'outcome="timed_out"')
+    timed_out = metric(stack, "reader", "todo_reader_lsn_waits_total", 'outcome="timed_out"')
     started = time.monotonic()
     answer = person.reader("/v1/todos", headers={"X-Min-LSN": FAR_FUTURE_LSN})
     elapsed = time.monotonic() - started
     assert answer.status_code == 200
     assert answer.headers["X-Min-LSN-Status"] == "stale"
-    assert metric(stack.url("reader"), "todo_reader_lsn_waits_total", 'outcome="timed_out"') == timed_out
+    assert metric(stack, "reader", "todo_reader_lsn_waits_total", 'outcome="timed_out"') == timed_out
     assert elapsed < 0.25  # the wait bound in the tests is 300 ms
 
 
@@ -79,7 +79,7 @@ def test_many_waiting_reads_do_not_starve_the_others(stack, primary, replica):
     assert sum(answer.headers["X-Served-By"] == "primary" for answer in answers) == 20
     # 20 reads x 300 ms on 4 threads would hold the plain read for over a second.
     assert plain_took < 0.6, plain_took
-    assert metric(stack.url("reader"), "todo_reader_fallback_reads_total", 'reason="busy"') > 0
+    assert metric(stack, "reader", "todo_reader_fallback_reads_total", 'reason="busy"') > 0
 
 
 # -- 5. a session's LSN heals -------------------------------------------------------------
