@@ -113,6 +113,28 @@ def test_editing_in_place(app: App, person, js_page, unique):
     expect(app.item(page, f"{c} clicked")).to_have_count(1)
     expect(page.get_by_label(ADD_LABEL)).to_be_focused()
 
+    # Another item's editor opened while a save is on its way stays open, typed text
+    # and focus kept, when the saved list comes back.
+    held = []
+    page.route(re.compile(r"/rename$"), lambda route: held.append(route))
+    app.item(page, f"{a} saved").locator(".name").dblclick()
+    page.get_by_label(f"New name for “{a} saved”").fill(f"{a} again")
+    app.item(page, f"{b} tabbed").locator(".name").dblclick()  # leaving a's field saves it
+    page.keyboard.type(" and more")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute(re.compile(r"/rename$"))
+    expect(app.item(page, f"{a} again")).to_have_count(1)
+    editor = page.get_by_label(f"New name for “{b} tabbed”")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value(f"{b} tabbed and more")
+    editor.press("Escape")
+    expect(app.item(page, f"{b} tabbed")).to_have_count(1)
+
     # An empty name deletes the item; the focus goes to its neighbour (here the one before).
     app.item(page, f"{c} clicked").locator(".name").dblclick()
     page.get_by_label(f"New name for “{c} clicked”").fill("   ")
@@ -121,10 +143,10 @@ def test_editing_in_place(app: App, person, js_page, unique):
     expect(app.toggle(page, f"{b} tabbed")).to_be_focused()
     expect(app.counter(page)).to_have_text("2 items left")
     same.check()
-    assert len(posts) == 4
+    assert len(posts) == 5
 
     page.reload()
-    expect(page.locator("li.todo .name")).to_have_text([f"{a} saved", f"{b} tabbed"])
+    expect(page.locator("li.todo .name")).to_have_text([f"{a} again", f"{b} tabbed"])
 
 
 def test_filters_as_hash_links(app: App, person, js_page, unique):

@@ -125,6 +125,20 @@ def test_phone_viewport_has_no_horizontal_scroll(app: App, person, new_context, 
     for selector in ("li.todo", ".add-form", ".list-footer"):
         boxes = page.locator(selector).evaluate_all("els => els.map(e => e.getBoundingClientRect().right)")
         assert max(boxes) <= 375, (selector, boxes)
+    # One layout for every row, however long its name: the toggle, the Rename
+    # control and the delete button each in one column, on the row's one line.
+    for control in (".toggle", ".rename-link", ".delete"):
+        lefts = page.locator(f"li.todo {control}").evaluate_all(
+            "els => els.map(e => Math.round(e.getBoundingClientRect().left))"
+        )
+        assert len(set(lefts)) == 1, (control, lefts)
+    middles = page.locator("li.todo").evaluate_all(
+        """rows => rows.map(row => ['.toggle', '.rename-link', '.delete'].map(s => {
+            const box = row.querySelector(s).getBoundingClientRect();
+            return Math.round(box.top + box.height / 2);
+        }))"""
+    )
+    assert all(len(set(row)) == 1 for row in middles), middles
     screenshot(page, f"list-375-{'js' if javascript else 'nojs'}-long-names")
 
 
@@ -314,9 +328,10 @@ def test_form_sent_after_the_session_cookie_was_lost_asks_to_log_in(app: App, pe
     expect(page.locator("li.empty")).to_have_text("Nothing to do yet. Add an item above.")
 
 
-def test_screenshots(app: App, person, new_context):
+def test_screenshots(app: App, new_context):
     """Not an assertion on pixels: pictures to look at after a layout change, at a
     phone's width and a laptop's (build/screenshots; the README shows some)."""
+    person = app.sign_up(username="alice")  # each test stack is new: the name is free
     app.create(person, ["Buy milk", "Write the report", "Call the plumber about the kitchen sink, which leaks again"])
     app.create(person, ["Book train tickets"], completed=True)
     for width, height in ((1280, 800), (375, 740)):

@@ -52,6 +52,7 @@
   // One change at a time, in the order the person made them: each answer replaces
   // the list, so a later one always wins.
   var queue = Promise.resolve();
+  var replacing = false;  // the list is being swapped: an editor leaving with it saves nothing
   function enqueue(task) {
     queue = queue.then(task, task);
     return queue;
@@ -155,13 +156,26 @@
     var inRegion = !lost && region.contains(active);
     // The person moved on while this was on its way: leave them there.
     var keep = inRegion && (how.keepFocus || active !== how.sentFrom) ? locate(active) : null;
+    // An item being edited (not the one just saved) is edited still after the swap.
+    var editing = region.querySelector(".todo.editing .edit:not([readonly])");
+    var draft = editing && { item: editing.closest(".todo").id, value: editing.value, focused: editing === active };
     // Our own server's HTML, every name in it escaped by the template.
+    replacing = true;
     region.innerHTML = data.html;
+    replacing = false;
     enhance();
+    if (draft) {
+      var again = document.getElementById(draft.item);
+      if (again) {
+        startEdit(again, draft.value, draft.focused);
+        if (draft.focused) keep = null;
+      }
+    }
     document.title = data.title;
     clearError();
     var target = null;
-    if (keep) target = find(keep);
+    if (draft && draft.focused) target = document.activeElement;  // the editor, open again
+    else if (keep) target = find(keep);
     else if (lost || inRegion || active === how.sentFrom) target = region.querySelector("[autofocus]") || addField;
     var marked = region.querySelectorAll("[autofocus]");
     for (var i = 0; i < marked.length; i++) marked[i].removeAttribute("autofocus");
@@ -236,7 +250,9 @@
   }
 
   // -- editing in place ---------------------------------------------------------------------
-  function startEdit(item) {
+  // draft: the text to start from (an editor open again after the list was swapped),
+  // and whether it takes the focus (a new editor always does).
+  function startEdit(item, draft, focused) {
     if (!item || item.classList.contains("editing")) return;
     var itemForm = item.querySelector(".item-form");
     var name = item.querySelector(".name").textContent;
@@ -247,7 +263,7 @@
     var input = document.createElement("input");
     input.className = "edit";
     input.name = "name";
-    input.value = name;
+    input.value = typeof draft === "string" ? draft : name;
     input.maxLength = 100;
     input.autocomplete = "off";
     input.setAttribute("aria-label", "New name for " + quoted(name));
@@ -261,12 +277,14 @@
     form.appendChild(hint);
     item.classList.add("editing");
     item.appendChild(form);
-    input.focus();
-    input.setSelectionRange(input.value.length, input.value.length);
+    if (typeof draft !== "string" || focused) {
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+    }
 
     var finished = false;
     function finish(save, byLeaving) {
-      if (finished) return;
+      if (finished || replacing) return;
       finished = true;
       var value = input.value.trim();
       if (!save || value === name.trim()) {
