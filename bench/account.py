@@ -20,6 +20,7 @@ from todo_common.service_token import Actor
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _SESSION = re.compile(r"(?:^|[,\s])session=([^;]+)")
 _ITEM_ID = re.compile(r'<li class="todo[^"]*" id="todo-(\d+)"')
+_UPDATE_LINK = re.compile(r'href="/update/(\d+)"')  # the original app's items
 _ITEMS_LEFT = re.compile(r'<span class="todo-count"[^>]*><strong>(\d+)</strong>')
 
 PASSWORD = "bench password, long enough"
@@ -31,6 +32,7 @@ class Page:
     location: str
     cookie: str | None  # the session cookie the answer set, if it set one
     html: str
+    size: int = 0  # bytes of the body
 
     @property
     def csrf_token(self) -> str | None:
@@ -40,6 +42,11 @@ class Page:
     @property
     def item_ids(self) -> list[int]:
         return [int(i) for i in _ITEM_ID.findall(self.html)]
+
+    @property
+    def original_item_ids(self) -> list[int]:
+        """The items of the original app's page (one Update link each)."""
+        return [int(i) for i in _UPDATE_LINK.findall(self.html)]
 
     @property
     def items_left(self) -> int | None:
@@ -58,9 +65,10 @@ def request(base_url: str, method: str, path: str, *, cookie: str = "", form: di
     try:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
-        html = response.read().decode()
+        body = response.read()
         set_cookie = _SESSION.search(", ".join(response.headers.get_all("Set-Cookie") or []))
-        return Page(response.status, response.getheader("Location", ""), set_cookie and set_cookie.group(1), html)
+        location = response.getheader("Location", "")
+        return Page(response.status, location, set_cookie and set_cookie.group(1), body.decode(), len(body))
     finally:
         conn.close()
 
@@ -80,21 +88,29 @@ class Person:
         return {"Authorization": "Bearer " + service_token.sign(key, actor)}
 
 
-def sign_up(frontend_url: str, primary, username: str) -> Person:
-    """Sign ``username`` up through the frontend's form (a browser's GET, then POST with
-    the CSRF token), and look up the account's id, session generation and first list."""
-    form = request(frontend_url, "GET", "/signup")
+def _account_form(frontend_url: str, path: str, username: str) -> str:
+    """Send the sign-up or log-in form at ``path`` as a browser with no cookie does (GET
+    for the CSRF token, then POST it with the bench password); the session cookie the
+    frontend answers with: a new session, signed in, with no CSRF token yet."""
+    form = request(frontend_url, "GET", path)
     if form.status != 200 or form.csrf_token is None or form.cookie is None:
-        raise RuntimeError(f"GET /signup answered {form.status}: {form.html[:300]}")
+        raise RuntimeError(f"GET {path} answered {form.status}: {form.html[:300]}")
     answer = request(
         frontend_url,
         "POST",
-        "/signup",
+        path,
         cookie=form.cookie,
         form={"csrf_token": form.csrf_token, "username": username, "password": PASSWORD},
     )
     if answer.status != 303 or answer.cookie is None or "/login" in answer.location:
-        raise RuntimeError(f"signing up {username} answered {answer.status}: {answer.html[:500]}")
+        raise RuntimeError(f"POST {path} for {username} answered {answer.status}: {answer.html[:500]}")
+    return answer.cookie
+
+
+def sign_up(frontend_url: str, primary, username: str) -> Person:
+    """Sign ``username`` up through the frontend's form, and look up the account's id,
+    session generation and first list."""
+    cookie = _account_form(frontend_url, "/signup", username)
     with primary.cursor() as cur:
         cur.execute(
             "SELECT a.id, a.session_generation, min(l.id) FROM accounts a JOIN todo_lists l ON l.account_id = a.id"
@@ -102,4 +118,10 @@ def sign_up(frontend_url: str, primary, username: str) -> Person:
             (username,),
         )
         account_id, generation, list_id = cur.fetchone()
-    return Person(username, account_id, generation, list_id, answer.cookie)
+    return Person(username, account_id, generation, list_id, cookie)
+
+
+def log_in(frontend_url: str, username: str) -> str:
+    """Log ``username`` in through the frontend's form; the fresh session cookie names the
+    account and carries the log-in's WAL position (a log-in writes), no CSRF token."""
+    return _account_form(frontend_url, "/login", username)

@@ -1,8 +1,8 @@
 """The system under test, started for one benchmark run: the stack (same launcher as
-`make run`, on free ports in a throw-away folder, as the tests do) and the two
-reference apps; the bench person (signed up through the frontend) whose list every
-scenario reads and writes, and a neighbour whose rows share the table; plus the
-measuring of one scenario: CPU per request of every process group, connections per
+`make run`, on free ports in a throw-away folder, as the tests do) and the reference
+apps; the bench person (signed up through the frontend) whose list every scenario
+reads and writes, and a neighbour whose big list shares the table; plus the measuring
+of one scenario: CPU per request of every process group, requests and connections per
 worker, and PostgreSQL connections opened."""
 
 from __future__ import annotations
@@ -13,16 +13,21 @@ import subprocess
 import tempfile
 import threading
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from devlocal import Ports, Stack
 from devlocal.postgres import APP_DATABASE, APP_USER
 
-from . import account, data, procs
+from . import account, data, procs, spread
 from .reference import server as reference_server
 
-REFERENCES = ("lean", "orm")
+REFERENCES = ("original", "lean", "orm")
+# The HTTP servers (gunicorn masters) whose workers' requests are counted.
+HTTP_SERVERS = ("frontend", "reader", "writer", *REFERENCES)
+# The original's page for 250 items weighed 89 KB (issue 12); its reference must too.
+ORIGINAL_PAGE_BYTES = 89_000
+ORIGINAL_PAGE_TOLERANCE = 0.10
 
 
 def free_port() -> int:
@@ -47,7 +52,7 @@ class Harness:
         self.log_dir = Path(log_dir)
         self.root = Path(tempfile.mkdtemp(prefix="todo-bench-"))
         self.root.chmod(0o755)  # the PostgreSQL user (when we are root) must reach its data
-        ports = Ports(*(free_port() for _ in range(5)))
+        ports = Ports(*(free_port() for _ in fields(Ports)))
         self.stack = Stack(
             root=self.root,
             ports=ports,
@@ -58,11 +63,11 @@ class Harness:
                 "writer": {"MAX_ITEMS_PER_LIST": str(config.max_items_per_list)},
             },
         )
-        self.ref_ports = {kind: free_port() for kind in REFERENCES}
+        self.ref_ports: dict[str, int] = {}
         self.ref_processes: dict[str, subprocess.Popen] = {}
         self.primary = self.replica = None
         self.person: account.Person | None = None  # whose list the scenarios use
-        self.neighbour: account.Person | None = None  # someone else's rows in the same table
+        self.neighbour: account.Person | None = None  # someone else's (big) list in the same table
 
     # -- addresses ---------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -74,6 +79,12 @@ class Harness:
     def list_path(self) -> str:
         """The bench person's list page (where the add form posts and redirects to)."""
         return f"/lists/{self.person.list_id}"
+
+    def person_named(self, who: str) -> account.Person:
+        return {"person": self.person, "neighbour": self.neighbour}[who]
+
+    def path_of(self, who: str) -> str:
+        return f"/lists/{self.person_named(who).list_id}"
 
     @property
     def ports(self) -> dict[str, int]:
@@ -92,7 +103,8 @@ class Harness:
         return groups
 
     # -- lifecycle -----------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, references: tuple[str, ...] = REFERENCES) -> None:
+        """Start the stack, sign the two people up, and start ``references``."""
         self.stack.start()
         self.primary = self.stack.cluster.superuser_connection()
         self.replica = self.stack.cluster.superuser_connection(self.stack.cluster.replica)
@@ -108,11 +120,13 @@ class Harness:
         env = {
             "REF_REPLICA_DSN": dsn(self.stack.ports.replica),
             "REF_PRIMARY_DSN": dsn(self.stack.ports.primary),
+            "REF_LIST_ID": str(self.person.list_id),  # the original shows the bench person's list
             "SECRET_KEY": self.stack.passwords["secret_key"],
             "PAGE_SIZE": str(self.config.page_size),
         }
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for kind in REFERENCES:
+        for kind in references:
+            self.ref_ports[kind] = free_port()
             self.ref_processes[kind] = reference_server.start(
                 kind,
                 self.ref_ports[kind],
@@ -143,25 +157,60 @@ class Harness:
             shutil.rmtree(self.root, ignore_errors=True)
 
     # -- the bench person's browser and service tokens ---------------------------------
-    def session(self, name: str, path: str | None = None) -> tuple[str, str]:
-        """(session cookie, CSRF token) of the bench person's logged-in browser after it
-        loaded ``path`` (their list page) from ``name``: the cookie the stack set at
-        sign-up, with the CSRF token the page put in it. The references are given the
-        same cookie (they share the frontend's secret key and session layout)."""
-        path = path or self.list_path
-        cookie = self.person.cookie
-        page = account.request(self.url(name), "GET", path, cookie=cookie)
+    def session(self, name: str, path: str | None = None, who: str = "person") -> tuple[str, str]:
+        """(session cookie, CSRF token) of the bench person's (or the neighbour's)
+        logged-in browser after it loaded ``path`` (their list page) from ``name``: the
+        cookie the stack set at sign-up, with the CSRF token the page put in it. The lean
+        and ORM references are given the same cookie (they share the frontend's secret
+        key and session layout). The original has no sessions: no cookie, no token."""
+        if name == "original":
+            return "", ""
+        person = self.person_named(who)
+        path = path or self.path_of(who)
+        page = account.request(self.url(name), "GET", path, cookie=person.cookie)
         if page.status != 200 or page.csrf_token is None or not page.item_ids:
-            raise RuntimeError(f"{name} GET {path} as the bench person answered {page.status}: {page.html[:300]}")
-        return page.cookie or cookie, page.csrf_token
+            raise RuntimeError(f"{name} GET {path} as {person.username} answered {page.status}: {page.html[:300]}")
+        return page.cookie or person.cookie, page.csrf_token
+
+    def first_visit_cookie(self) -> str:
+        """The session cookie of a browser that has just logged the bench person in: a new
+        session (the log-in's WAL position in it, no CSRF token yet). Every page loaded
+        with it is that session's first: the frontend makes a CSRF token and sets the
+        cookie again, which a browser would keep but wrk does not send back."""
+        cookie = account.log_in(self.stack.frontend_url, self.person.username)
+        page = account.request(self.stack.frontend_url, "GET", self.list_path, cookie=cookie)
+        if page.status != 200 or page.cookie is None or len(page.item_ids) != self.config.page_size:
+            raise RuntimeError(
+                f"a first visit answered {page.status} with {len(page.item_ids)} items,"
+                f" cookie set: {page.cookie is not None}: {page.html[:300]}"
+            )
+        return cookie
+
+    def check_original(self) -> dict:
+        """The original reference shows the bench person's first page (the same items as
+        the stack) in markup of the original's weight: 89 KB +- 10 % for 250 items."""
+        mine = account.request(self.stack.frontend_url, "GET", self.list_path, cookie=self.person.cookie)
+        original = account.request(self.url("original"), "GET", "/")
+        ids = original.original_item_ids
+        if original.status != 200 or ids != mine.item_ids or len(ids) != self.config.page_size:
+            raise RuntimeError(
+                f"the original shows {original.status}, {len(ids)} items {ids[:3]}; the stack"
+                f" {mine.status}, {len(mine.item_ids)} items {mine.item_ids[:3]}"
+            )
+        low = ORIGINAL_PAGE_BYTES * (1 - ORIGINAL_PAGE_TOLERANCE) * len(ids) / 250
+        high = ORIGINAL_PAGE_BYTES * (1 + ORIGINAL_PAGE_TOLERANCE) * len(ids) / 250
+        if not low <= original.size <= high:
+            raise RuntimeError(f"the original's page weighs {original.size} bytes, not {low:.0f}..{high:.0f}")
+        return {"items": len(ids), "first_id": ids[0], "bytes": original.size, "stack_page_bytes": mine.size}
 
     def service_headers(self) -> dict[str, str]:
         """A service token for the bench person, as the frontend signs one (60 s)."""
         return self.person.service_headers(self.stack.passwords["service_token_key"])
 
-    def check_same_page(self, paths: tuple[str, ...], names: tuple[str, ...] = ("frontend", *REFERENCES)) -> dict:
-        """The stack and the references must show the bench person the same items and
-        counts at ``paths`` (relative to the list page): a fair comparison."""
+    def check_same_page(self, paths: tuple[str, ...]) -> dict:
+        """The stack and the lean and ORM references (those started) must show the bench
+        person the same items and counts at ``paths`` (relative to the list page)."""
+        names = ("frontend", *(name for name in ("lean", "orm") if name in self.ref_ports))
         shown = {}
         for path in paths:
             pages = {
@@ -176,6 +225,15 @@ class Harness:
             shown[path or "/"] = {"items": len(ids), "first_id": ids[0] if ids else None, "items_left": left}
         return shown
 
+    def check_page(self, who: str, query: str, first_id: int) -> dict:
+        """The frontend shows ``who`` a full page of their list at ``query``, from ``first_id``."""
+        person = self.person_named(who)
+        page = account.request(self.stack.frontend_url, "GET", self.path_of(who) + query, cookie=person.cookie)
+        ids = page.item_ids
+        if page.status != 200 or len(ids) != self.config.page_size or ids[0] != first_id:
+            raise RuntimeError(f"{person.username}'s page {query!r} answered {page.status}: {len(ids)} items {ids[:3]}")
+        return {"items": len(ids), "first_id": ids[0], "items_left": page.items_left}
+
     # -- one measurement -------------------------------------------------------------
     def measure(self, run, *, duration: float, watch: tuple[str, ...]) -> tuple[object, dict]:
         """Run ``run()`` (blocking, about ``duration`` s) and return (its result, usage):
@@ -185,6 +243,9 @@ class Harness:
         cpu_before = {name: group.cpu() for name, group in groups.items()}
         workers_before = {name: group.worker_cpu() for name, group in groups.items()}
         sessions_before = {"primary": data.sessions_opened(self.primary), "replica": data.sessions_opened(self.replica)}
+        ports = self.ports
+        sampler = spread.Sampler({name: (groups[name], ports[name]) for name in groups if name in HTTP_SERVERS})
+        sampler.start()
         box = {}
 
         def target():
@@ -201,9 +262,11 @@ class Harness:
             if name not in ("primary", "replica"):
                 conns[name] = {str(pid): c for pid, c in procs.connections(group.workers(), self.ports).items()}
         thread.join()
+        served = sampler.stop()
         if "error" in box:
             raise box["error"]
         usage = {
+            "served": served,
             "cpu_s": {name: round(group.cpu() - cpu_before[name], 3) for name, group in groups.items()},
             "worker_cpu_s": {
                 name: {

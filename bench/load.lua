@@ -4,11 +4,13 @@
 --               post_form : POST BENCH_PATH with the add form (cookie + CSRF token)
 --               add_flow  : alternate post_form and GET BENCH_GET_PATH (the page it lands on),
 --                           carrying the session cookie the POST answers with (its LSN)
+--               (the original app takes the same form: no cookie, and it ignores the token)
 --   BENCH_COOKIE, BENCH_TOKEN : the bench person's session cookie and its CSRF token
 --   BENCH_AUTH  : an Authorization header value (the service token, for reader/writer)
--- Every answer is checked: a page must be 200, a create 201, a form post a 303 that does
--- not send the person to log in. wrk itself counts only statuses >= 400 as errors, and a
--- session that stopped working answers 303 to /login, fast: that would look like speed.
+-- Every answer is checked: a page must be 200, a create 201, a form post a redirect (303;
+-- the original app's, Flask's default 302) that does not send the person to log in. wrk
+-- itself counts only statuses >= 400 as errors, and a session that stopped working
+-- answers 303 to /login, fast: that would look like speed.
 -- done() prints one JSON line, marked BENCH_RESULT, for load.py to read.
 local mode = os.getenv("BENCH_MODE") or "get"
 local path = os.getenv("BENCH_PATH") or "/"
@@ -59,7 +61,7 @@ end
 
 local function redirect_ok(status, headers)
   local location = headers["Location"] or headers["location"] or ""
-  return status == 303 and not location:find("login", 1, true)
+  return (status == 303 or status == 302) and not location:find("login", 1, true)
 end
 
 function response(status, headers, body)

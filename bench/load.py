@@ -18,7 +18,8 @@ class WrkResult:
     seconds: float
     errors: dict  # wrk's own, plus "unexpected": answers with another status than the scenario's
     latency_ms: dict
-    unexpected_status: int = 0  # the last such status, to say what went wrong
+    unexpected_status: int = 0
+    bytes: int = 0  # read from the server, headers included  # the last such status, to say what went wrong
 
     @property
     def rps(self) -> float:
@@ -80,5 +81,6 @@ def run_wrk(
                 errors=data["errors"],
                 latency_ms={k: v / 1000 for k, v in data["latency_us"].items()},
                 unexpected_status=data["unexpected_status"],
+                bytes=data["bytes"],
             )
     raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout}{proc.stderr}")

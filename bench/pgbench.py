@@ -38,13 +38,22 @@ def reader_page_sql(
         return cur.mogrify(PAGE_SQL[status], params).decode()
 
 
+PLAIN_SQL = "SELECT id, name, completed, position FROM todo_list WHERE list_id = %s ORDER BY id LIMIT %s"
+
+
 def plain_page_sql(conn, *, list_id: int, limit: int = 250) -> str:
-    """For scale only (not a target): the same page as a plain SELECT, the form the
-    quoted reference figure (22,700 TPS, another machine) was measured in."""
+    """The page's rows as a plain SELECT, no JSON: what PostgreSQL does at the least
+    for a page (the reader list API's target is measured against it)."""
+    with conn.cursor() as cur:
+        return cur.mogrify(PLAIN_SQL, (list_id, limit)).decode()
+
+
+def plain_json_sql(conn, *, list_id: int, limit: int = 250) -> str:
+    """The same rows as one JSON text (``json_agg``, as the reader's page query builds
+    its items): the difference from ``plain_page_sql`` is what JSON costs PostgreSQL."""
     with conn.cursor() as cur:
         return cur.mogrify(
-            "SELECT id, name, completed, position FROM todo_list WHERE list_id = %s AND id > 0 ORDER BY id LIMIT %s",
-            (list_id, limit),
+            f"SELECT coalesce(json_agg(t ORDER BY id), '[]')::text FROM ({PLAIN_SQL}) t", (list_id, limit)
         ).decode()
 
 

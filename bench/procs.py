@@ -92,7 +92,7 @@ def _tcp_table() -> dict[int, tuple[int, int]]:
     return table
 
 
-def _socket_inodes(pid: int) -> list[int]:
+def socket_inodes(pid: int) -> list[int]:
     inodes = []
     try:
         names = os.listdir(f"/proc/{pid}/fd")
@@ -116,7 +116,7 @@ def connections(pids: list[int], ports: dict[str, int]) -> dict[int, dict[str, i
     result = {}
     for pid in pids:
         counts: dict[str, int] = {}
-        for inode in _socket_inodes(pid):
+        for inode in socket_inodes(pid):
             if inode not in table:
                 continue
             local, remote = table[inode]

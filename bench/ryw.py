@@ -29,9 +29,10 @@ COUNTERS = re.compile(
 WAIT_BUCKETS = re.compile(r'^todo_reader_lsn_wait_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\}\s+([0-9.e+]+)$', re.M)
 
 
-def reader_counters(reader_url: str) -> dict[str, float]:
-    """The reader's read-your-writes counters and its LSN-wait histogram buckets."""
-    with urllib.request.urlopen(reader_url + "/metrics", timeout=5) as response:
+def reader_counters(metrics_url: str) -> dict[str, float]:
+    """The reader's read-your-writes counters and its LSN-wait histogram buckets
+    (``metrics_url``: the reader's metrics port, not its API port)."""
+    with urllib.request.urlopen(metrics_url, timeout=5) as response:
         text = response.read().decode()
     counts: dict[str, float] = {}
     for name, labels, value in COUNTERS.findall(text):
@@ -68,13 +69,14 @@ def run(
     headers: dict[str, str],
     list_id: int,
     duration: float,
+    reader_metrics_url: str,
     max_pairs: int = 5000,
     limit: int = 250,
 ) -> dict:
     """``headers``: the service token of the person who writes and reads (their list)."""
     writer = http.client.HTTPConnection(urlsplit(writer_url).netloc, timeout=10)
     reader = http.client.HTTPConnection(urlsplit(reader_url).netloc, timeout=10)
-    before = reader_counters(reader_url)
+    before = reader_counters(reader_metrics_url)
     with_lsn, without_lsn, served_by_primary, errors = [], [], 0, 0
     deadline = time.monotonic() + duration
     pairs = 0
@@ -101,7 +103,7 @@ def run(
         pairs += 1
     writer.close()
     reader.close()
-    after = reader_counters(reader_url)
+    after = reader_counters(reader_metrics_url)
     delta = {key: after.get(key, 0.0) - before.get(key, 0.0) for key in after}
     fallbacks = delta.get("todo_reader_fallback_reads_total", 0.0) + delta.get("todo_reader_stale_refusals_total", 0.0)
     result = {"pairs": pairs, "errors": errors, "served_by_primary": served_by_primary, "fallbacks": int(fallbacks)}

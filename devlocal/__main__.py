@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 
+from .prometheus import Prometheus
 from .stack import SERVICES, Ports, Stack
 
 
@@ -21,17 +23,28 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    prometheus = Prometheus(stack) if os.environ.get("TODO_PROMETHEUS", "") not in ("", "0") else None
     try:
         stack.start()
+        if prometheus is not None:
+            prometheus.start()
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         print(f"\nCould not start the stack: {exc}", file=sys.stderr)
+        stack.stop()
         return 1
+    monitoring = f"""
+  metrics  {stack.metrics_url("frontend")}, {stack.metrics_url("reader")}, {stack.metrics_url("writer")}""" + (
+        f"""
+  Prometheus {prometheus.url}  (alerts: {prometheus.url}/alerts, rules loaded from charts/todo)"""
+        if prometheus
+        else "\n  (TODO_PROMETHEUS=1 make run, or make run-monitoring, starts Prometheus beside it)"
+    )
     print(
         f"""
 Todo is running: open {stack.frontend_url} and sign up
 
   reader   {stack.url("reader")}   (reads the replica on 127.0.0.1:{stack.ports.replica})
-  writer   {stack.url("writer")}   (writes the primary on 127.0.0.1:{stack.ports.primary})
+  writer   {stack.url("writer")}   (writes the primary on 127.0.0.1:{stack.ports.primary}){monitoring}
   data and logs in {stack.root} (`make clean` removes them)
 
 Press Ctrl-C to stop everything.""",
@@ -47,6 +60,8 @@ Press Ctrl-C to stop everything.""",
             time.sleep(0.5)
     finally:
         print("\nStopping...", flush=True)
+        if prometheus is not None:
+            prometheus.stop()
         stack.stop()
         print("Stopped.", flush=True)
     return 0

@@ -28,10 +28,16 @@ class Ports:
     writer: int = 8002
     primary: int = 54320
     replica: int = 54321
+    # Each service's /metrics, served by its gunicorn master (0: none), and Prometheus.
+    frontend_metrics: int = 8010
+    reader_metrics: int = 8011
+    writer_metrics: int = 8012
+    prometheus: int = 9090
 
     @classmethod
     def from_env(cls) -> Ports:
-        """TODO_PORT, TODO_READER_PORT, TODO_WRITER_PORT, TODO_PG_PRIMARY_PORT, TODO_PG_REPLICA_PORT."""
+        """TODO_PORT, TODO_READER_PORT, TODO_WRITER_PORT, TODO_PG_PRIMARY_PORT, TODO_PG_REPLICA_PORT,
+        TODO_METRICS_PORT, TODO_READER_METRICS_PORT, TODO_WRITER_METRICS_PORT, TODO_PROMETHEUS_PORT."""
         defaults = cls()
         names = {
             "frontend": "TODO_PORT",
@@ -39,6 +45,10 @@ class Ports:
             "writer": "TODO_WRITER_PORT",
             "primary": "TODO_PG_PRIMARY_PORT",
             "replica": "TODO_PG_REPLICA_PORT",
+            "frontend_metrics": "TODO_METRICS_PORT",
+            "reader_metrics": "TODO_READER_METRICS_PORT",
+            "writer_metrics": "TODO_WRITER_METRICS_PORT",
+            "prometheus": "TODO_PROMETHEUS_PORT",
         }
         values = {}
         for attr, env_name in names.items():
@@ -93,6 +103,10 @@ class Stack:
     def frontend_url(self) -> str:
         return self.url("frontend")
 
+    def metrics_url(self, service: str) -> str:
+        """Where the service's gunicorn master serves /metrics (never its API port)."""
+        return f"http://127.0.0.1:{getattr(self.ports, service + '_metrics')}/metrics"
+
     # -- environment, as the chart sets it ----------------------------------------
     def _database_env(self, prefix: str, port: int) -> dict[str, str]:
         return {
@@ -108,6 +122,7 @@ class Stack:
         env = {
             "HOST": "127.0.0.1",
             "PORT": str(getattr(self.ports, service)),
+            "METRICS_PORT": str(getattr(self.ports, service + "_metrics")),
             "GUNICORN_WORKERS": str(self.workers),
             "GUNICORN_THREADS": str(self.threads),
             "PROMETHEUS_MULTIPROC_DIR": str(self.root / "metrics" / service),
@@ -154,7 +169,8 @@ class Stack:
     def migrate(self) -> str:
         result = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "todo_writer", "migrate"],
-            env=self._process_env("writer"),
+            # A command, not a server: its metrics go nowhere (and the folder is gunicorn's to make).
+            env={k: v for k, v in self._process_env("writer").items() if k != "PROMETHEUS_MULTIPROC_DIR"},
             capture_output=True,
             text=True,
             check=False,

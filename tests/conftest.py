@@ -22,14 +22,20 @@ def free_port() -> int:
 
 
 def free_ports() -> Ports:
-    return Ports(frontend=free_port(), reader=free_port(), writer=free_port(), primary=free_port(), replica=free_port())
+    names = ("frontend", "reader", "writer", "primary", "replica", "frontend_metrics", "reader_metrics")
+    return Ports(**{name: free_port() for name in (*names, "writer_metrics", "prometheus")})
 
 
 # Every test signs up its own people from 127.0.0.1, so the per-address limits are
 # lifted here; the tests of those limits start a stack of their own.
+# Scrape-time database metrics are cached for 1 s instead of 10 (tests/monitoring).
 TEST_ENV = {
-    "reader": {"LSN_WAIT_TIMEOUT_MS": "300"},
-    "writer": {"SIGNUPS_PER_ADDRESS_PER_HOUR": "100000", "LOGIN_FAILURES_PER_ADDRESS": "100000"},
+    "reader": {"LSN_WAIT_TIMEOUT_MS": "300", "METRICS_DATABASE_CACHE_SECONDS": "1"},
+    "writer": {
+        "SIGNUPS_PER_ADDRESS_PER_HOUR": "100000",
+        "LOGIN_FAILURES_PER_ADDRESS": "100000",
+        "METRICS_DATABASE_CACHE_SECONDS": "1",
+    },
 }
 
 

@@ -1,4 +1,4 @@
-"""What both references share: the frontend's own templates and static files (loaded
+"""What the lean and ORM references share: the frontend's own templates and static files (loaded
 from the todo_frontend package folder, not copied), the frontend's own session (same
 secret key, and ``todo_frontend.identity`` reads who is signed in from it, so the
 bench person's cookie works here unchanged), CSRF, and the routes the template links

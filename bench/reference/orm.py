@@ -1,5 +1,5 @@
-"""The ORM reference: Flask + Flask-SQLAlchemy, the way the original single-process app
-was built (models, a session per request), with a replica bind for reads: load the
+"""The ORM reference (information): Flask + Flask-SQLAlchemy (models, a session per
+request) rendering the frontend's own template, with a replica bind for reads: load the
 session's account (as a Flask-Login user loader would), its lists (the switcher, and
 the one shown, with its counts), then the page of items. Its pool is as large as the
 thread count, so no request opens a connection of its own."""
@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from todo_common.service_token import Actor
 
+from . import sqlalchemy_url
 from .app import make_app, settings
 
 
@@ -49,14 +50,6 @@ class Todo(db.Model):
     @property
     def order(self):
         return self.position
-
-
-def _sqlalchemy_url(dsn: str) -> str:
-    fields = dict(part.split("=", 1) for part in dsn.split())
-    return (
-        f"postgresql+psycopg2://{fields['user']}:{fields['password']}@{fields['host']}:{fields['port']}"
-        f"/{fields['dbname']}"
-    )
 
 
 def _status_filter(query, status: str):
@@ -121,8 +114,8 @@ def create_app():
 
     app = make_app(__name__, page, add, config)
     app.config.update(
-        SQLALCHEMY_DATABASE_URI=_sqlalchemy_url(config["primary"]),
-        SQLALCHEMY_BINDS={"replica": {"url": _sqlalchemy_url(config["replica"]), **pool}},
+        SQLALCHEMY_DATABASE_URI=sqlalchemy_url(config["primary"]),
+        SQLALCHEMY_BINDS={"replica": {"url": sqlalchemy_url(config["replica"]), **pool}},
         SQLALCHEMY_ENGINE_OPTIONS=pool,
     )
     db.init_app(app)

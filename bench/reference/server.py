@@ -1,4 +1,8 @@
-"""Run a reference app under gunicorn (gthread, like the services), on 127.0.0.1."""
+"""Run a reference app under gunicorn (gthread), on 127.0.0.1.
+
+``lean`` and ``orm`` run as the services do (keep-alive 75 s, a pool as large as the
+thread count). ``original`` runs as it shipped: gunicorn's defaults (keep-alive 2 s)
+but for 2 workers x 8 threads, and Flask-SQLAlchemy's default pool."""
 
 from __future__ import annotations
 
@@ -25,15 +29,17 @@ def start(kind: str, port: int, *, workers: int, threads: int, env: dict[str, st
         str(workers),
         "--threads",
         str(threads),
-        "--keep-alive",
-        "75",
         "--no-control-socket",  # as the services: no runtime socket in $HOME
-        f"bench.reference.{kind}:create_app()",
     ]
+    extra_env = {}
+    if kind != "original":
+        command += ["--keep-alive", "75"]
+        extra_env["POOL_SIZE"] = str(threads)
+    command.append(f"bench.reference.{kind}:create_app()")
     with open(log, "ab") as out:
         process = subprocess.Popen(
             command,
-            env={**os.environ, **env, "POOL_SIZE": str(threads)},
+            env={**os.environ, **env, **extra_env},
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=REPO,

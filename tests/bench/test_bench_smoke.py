@@ -1,6 +1,6 @@
-"""`python -m bench --smoke` runs the whole harness once, briefly: the stack, both
-references, the bench person's sign-up, wrk, pgbench, the read-your-writes client,
-the report and the plot. It proves the benchmark works and measures what a logged-in
+"""`python -m bench --smoke` runs the whole harness once, briefly: the stack, the original
+app as shipped, the sign-ups and a log-in, wrk, pgbench, the read-your-writes client,
+the per-worker request counts, the report and the plot. It proves the benchmark works and measures what a logged-in
 person gets (every answer had the status the scenario expects, not a redirect to log
 in); it asserts nothing about speed."""
 
@@ -58,29 +58,49 @@ def test_smoke_run_writes_a_complete_result(bench_tools, tmp_path):
     scenarios = {record["scenario"] for record in data["records"]}
     for name in (
         "page250",
-        "lean_page250",
-        "orm_page250",
-        "page10",
+        "first_visit",
+        "original_page250",
+        "page250_c64",
+        "first_visit_c64",
+        "original_page250_c64",
+        "page250_mid",
+        "page250_mid_big",
         "reader_api",
+        "pgbench_plain",
+        "pgbench_plain_json",
         "pgbench_read",
         "writer_api",
         "pgbench_insert",
-        "add_post",
         "add_flow",
-        "page250_mid",
+        "original_add_flow",
         "ryw",
     ):
         assert name in scenarios, name
     for record in data["records"]:
         assert record["requests"] > 0, record["scenario"]
         assert record["errors"] == 0, record  # includes answers with an unexpected status
-    # Stack and references showed the bench person the same page of their own list, not
-    # the neighbour's rows loaded before it.
+    c64 = [r for r in data["records"] if r["scenario"].endswith("_c64")]
+    assert c64 and all(r["connections_wrk"] == 64 for r in c64)
+    # Stack and original showed the bench person the same page of their own list, not
+    # the neighbour's rows loaded before it; the original's page weighs 89 KB +- 10 %.
     first_page = data["same_page"]["small"]["/"]
     assert first_page["items"] == 250 and first_page["items_left"] == 990, data["same_page"]
     assert data["same_page"]["small"]["?status=completed"]["items"] == 10, data["same_page"]
-    assert data["same_page"]["big"]["/"]["items_left"] == 19_800, data["same_page"]
+    original = data["same_page"]["original"]
+    assert original["items"] == 250 and original["first_id"] == first_page["first_id"], original
+    assert 80_100 <= original["bytes"] <= 97_900, original
+    assert data["same_page"]["mid"]["items"] == data["same_page"]["big_mid"]["items"] == 250, data["same_page"]
+    assert data["same_page"]["big_mid"]["items_left"] == 19_800, data["same_page"]
+    # Which worker served how many requests was seen for every page scenario.
+    for name, rounds in data["worker_spread"].items():
+        for r in rounds:
+            served = r["original" if name.startswith("original") else "frontend"]
+            assert abs(sum(served["shares"]) - 1) < 0.01, (name, r)
+    pages = ("page250", "first_visit", "original_page250")
+    assert set(data["worker_spread"]) == {*pages, *(f"{name}_c64" for name in pages)}, data["worker_spread"]
     # Every target got a figure (pass or fail is for `make bench` to report, not the tests).
-    assert all(row["values"] is not None for row in data["targets"]), data["targets"]
+    targets = [row for row in data["targets"] if row["kind"] == "target"]
+    assert len(targets) == 10 and all(row["values"] is not None for row in targets), data["targets"]
+    assert data["json_costs"]["plain"]["tps_median"] > 0, data["json_costs"]
     assert {"frontend", "reader", "writer"} <= set(data["rss_mb_at_rest"])
-    assert "list page 250 / lean reference" in result.stdout
+    assert "list page 250, returning browser / original app" in result.stdout

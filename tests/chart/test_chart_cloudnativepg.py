@@ -90,7 +90,8 @@ def test_services_use_rw_and_ro_with_the_operator_generated_secret(docs):
     assert reader["FALLBACK_DATABASE_HOST"]["value"] == f"{CLUSTER}-rw"
     assert writer["DATABASE_SSLMODE"]["value"] == "require"
     app_secret = {"name": f"{CLUSTER}-app", "items": [{"key": "password", "path": "database-password"}]}
-    assert mounted_secret(find(docs, "Deployment", f"{RELEASE}-writer")) == [app_secret]
+    token_key = {"name": f"{RELEASE}-frontend", "items": [{"key": "service-token-key", "path": "service-token-key"}]}
+    assert mounted_secret(find(docs, "Deployment", f"{RELEASE}-writer")) == [app_secret, token_key]
     migrations = find(docs, "Job", f"{RELEASE}-migrations")
     assert env_of(pod_spec(migrations)["containers"][0])["DATABASE_HOST"]["value"] == f"{CLUSTER}-rw"
     assert mounted_secret(migrations) == [app_secret]

@@ -70,6 +70,15 @@ def test_database_secrets_exist_with_every_key(kube):
         assert secret.annotations.get("helm.sh/resource-policy") == "keep"
 
 
+def test_frontend_secret_holds_both_keys(kube):
+    # The session key and the service-token key that all three services mount.
+    import pykube
+
+    secret = pykube.Secret.objects(kube).filter(namespace=NAMESPACE).get(name=f"{RELEASE}-frontend")
+    assert set(secret.obj["data"]) == {"secret-key", "service-token-key"}
+    assert secret.annotations.get("helm.sh/resource-policy") == "keep"
+
+
 def test_hooks_ran_and_left_nothing(kube):
     import pykube
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -586,6 +587,8 @@ def migrate(cluster: Cluster, port: int) -> None:
         "DATABASE_USER": "todo",
         "DATABASE_PASSWORD": PASSWORDS["app"],
         "DATABASE_SSLMODE": "disable",
+        # As in the chart's migration Job: `migrate` uses no key, a pod UID stands in.
+        "SERVICE_TOKEN_KEY": str(uuid.uuid4()),
     }
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "todo_writer", "migrate"],

@@ -3,6 +3,7 @@ lookup keep secrets stable; README.md lists every value of values.yaml."""
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 
@@ -27,6 +28,17 @@ def render_error(*args: str) -> str:
         (["--set", "externalDatabase.primary.sslmode=sometimes"], "/externalDatabase/primary/sslmode"),
         (["--set", "reader.unknownKey=1"], "additional properties 'unknownKey' not allowed"),
         (["--set", "postgresql.auth.username=Robert'); DROP"], "/postgresql/auth/username"),
+        # The writer's own rules for a username (todo_common.credentials).
+        (["--set", "migrations.owner=al"], "/migrations/owner"),
+        (["--set", "migrations.owner=-alice"], "/migrations/owner"),
+        (["--set", "migrations.owner=alice smith"], "/migrations/owner"),
+        (["--set", f"migrations.owner={'a' * 41}"], "/migrations/owner"),
+        (["--set", "accounts.limits.maxItemsPerList=0"], "/accounts/limits/maxItemsPerList': minimum: got 0"),
+        (["--set", "accounts.limits.loginThrottleWindowSeconds=soon"], "/accounts/limits/loginThrottleWindowSeconds"),
+        (["--set", "accounts.limits.unknown=1"], "additional properties 'unknown' not allowed"),
+        (["--set", "frontend.trustedProxies=-1"], "/frontend/trustedProxies"),
+        (["--set", "frontend.publicUrl=todo.example.com"], "/frontend/publicUrl"),
+        (["--set", "serviceToken.acceptPreviousKey=maybe"], "/serviceToken/acceptPreviousKey"),
     ],
 )
 def test_bad_values_fail_with_a_readable_message(args, message):
@@ -51,9 +63,16 @@ def test_existing_secrets_are_used_and_none_generated():
             source["secret"] for source in next(v for v in volumes if v["name"] == "secrets")["projected"]["sources"]
         ]
 
-    assert mounted("writer") == [{"name": "my-db", "items": [{"key": "password", "path": "database-password"}]}]
+    token_key = {"key": "service-token-key", "path": "service-token-key"}
+    assert mounted("writer") == [
+        {"name": "my-db", "items": [{"key": "password", "path": "database-password"}]},
+        {"name": "my-session", "items": [token_key]},
+    ]
     assert env_of(service_container(docs, "writer"))["DATABASE_PASSWORD_FILE"]["value"].endswith("/database-password")
-    assert mounted("frontend") == [{"name": "my-session", "items": [{"key": "secret-key", "path": "secret-key"}]}]
+    assert mounted("frontend") == [
+        {"name": "my-session", "items": [{"key": "secret-key", "path": "secret-key"}, token_key]}
+    ]
+    assert {"name": "my-session", "items": [token_key]} in mounted("reader")
     volumes = find(docs, "StatefulSet", f"{RELEASE}-postgresql-primary")["spec"]["template"]["spec"]["volumes"]
     assert next(v for v in volumes if v["name"] == "secrets")["secret"]["secretName"] == "my-db"
 
@@ -85,6 +104,58 @@ def test_upgrade_reuses_the_secret_found_in_the_cluster(tmp_path):
     assert values["kept"] == "a2VwdA=="
     assert values["fresh"] != "a2VwdA==" and len(values["fresh"]) >= 40
     assert len(values["none"]) >= 40
+
+
+def frontend_secret_on_upgrade(tmp_path, found: dict[str, str]) -> dict:
+    """The frontend Secret the chart renders when `lookup` finds one with data `found` (as
+    on an upgrade): rendered by the real helm from a copy of the chart whose lookup is
+    replaced by that Secret; the working tree is never touched."""
+    chart = tmp_path / "todo"
+    shutil.copytree(CHART, chart)
+    template = chart / "templates" / "secrets.yaml"
+    text = template.read_text()
+    lookup = '{{- $existing := lookup "v1" "Secret" .Release.Namespace $name }}'
+    at = text.index(lookup, text.index('include "todo.frontendSecretName"'))
+    pairs = " ".join(f'"{key}" "{value}"' for key, value in found.items())
+    template.write_text(text[:at] + f'{{{{- $existing := dict "data" (dict {pairs}) }}}}' + text[at + len(lookup) :])
+    rendered = run_helm("template", RELEASE, str(chart), "--show-only", "templates/secrets.yaml").stdout
+    return next(doc for doc in yaml.safe_load_all(rendered) if doc and doc["metadata"]["name"] == f"{RELEASE}-frontend")
+
+
+def test_upgrade_keeps_the_service_token_key(tmp_path):
+    found = {"secret-key": "c2Vzc2lvbg==", "service-token-key": "a2VwdA=="}
+    assert frontend_secret_on_upgrade(tmp_path, found)["data"] == found
+
+
+def test_upgrade_from_before_accounts_adds_a_service_token_key_and_keeps_the_session_key(tmp_path):
+    data = frontend_secret_on_upgrade(tmp_path, {"secret-key": "c2Vzc2lvbg=="})["data"]
+    assert data["secret-key"] == "c2Vzc2lvbg=="
+    assert len(base64.b64decode(data["service-token-key"])) >= 32  # todo_common.service_token.MIN_KEY_LENGTH
+
+
+def test_an_existing_secret_without_the_service_token_key_is_refused(tmp_path):
+    # todo.validateSecretKeys is given what `lookup` finds of frontend.existingSecret.
+    chart = tmp_path / "todo"
+    shutil.copytree(CHART, chart)
+    probe = chart / "templates" / "zz-existing-secret-probe.yaml"
+    found = '(dict "metadata" (dict "name" "my-keys") "data" (dict %s))'
+    call = (
+        f'{{{{- include "todo.validateSecretKeys" (dict "secret" {found}'
+        ' "value" "frontend.existingSecret" "keys" (list "secret-key" "service-token-key")) }}\n'
+    )
+    probe.write_text(call % '"secret-key" "eA=="')
+    result = run_helm(
+        "template", RELEASE, str(chart), "--show-only", "templates/zz-existing-secret-probe.yaml", check=False
+    )
+    assert result.returncode != 0
+    assert 'frontend.existingSecret: the Secret my-keys has no key "service-token-key"' in result.stderr
+    probe.write_text(call % '"secret-key" "eA==" "service-token-key" "eQ=="' + "ok: true\n")
+    run_helm("template", RELEASE, str(chart), "--show-only", "templates/zz-existing-secret-probe.yaml")
+    # Nothing found (helm template, Argo CD, Flux): nothing to check.
+    probe.write_text(
+        '{{- include "todo.validateSecretKeys" (dict "secret" dict "value" "v" "keys" (list "k")) }}\nok: true\n'
+    )
+    run_helm("template", RELEASE, str(chart), "--show-only", "templates/zz-existing-secret-probe.yaml")
 
 
 def documented_keys() -> dict[str, str]:

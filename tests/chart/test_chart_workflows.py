@@ -172,6 +172,35 @@ def test_ci_upgrade_is_a_new_chart_version_that_keeps_the_primary_and_the_passwo
     assert any(c[0] == "diff" and "/tmp/state-before" in c for c in found[min(upgrades) :])
 
 
+def test_ci_upgrade_gives_the_items_from_before_accounts_to_their_owner():
+    # Items written before the upgrade (tools/kind-items.py: a person's through the API
+    # with a token, two in no list as the shared-list version left them); both upgrades
+    # name the owner; set-password in the writer, as the README says; then each owner
+    # finds their items through the API, before helm test.
+    ci = load("ci.yml")
+    found = job_commands(ci, "kind")
+    owner = ci["jobs"]["kind"]["env"]["LEGACY_OWNER"]
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{2,39}", owner)  # what migrations.owner accepts
+    before = index_of(found, "python3", "tools/kind-items.py", "before")
+    upgrades = release_commands(found, "upgrade")
+    owned = [n for n in upgrades if "migrations.owner=$LEGACY_OWNER" in found[n]]
+    assert step_condition(ci, "kind", "helm", "upgrade", "$RELEASE") == {
+        "matrix.database == 'bundled'",
+        "matrix.database == 'cloudnativepg'",
+    }
+    assert len(owned) == 2 and before < min(owned)  # the first upgrade of each mode
+    password = next(n for n, c in enumerate(found) if "set-password" in c)
+    exec_ = found[password]
+    assert exec_[:4] == ["kubectl", "--namespace", "$NAMESPACE", "exec"] and "deploy/$RELEASE-writer" in exec_
+    assert exec_[exec_.index("--") + 1 :][:5] == ["flask", "--app", "todo_writer", "set-password", "$LEGACY_OWNER"]
+    after = index_of(found, "python3", "tools/kind-items.py", "after")
+    assert max(owned) < password < after < index_of(found, "helm", "test")
+    assert option(found[after], "--owner") == "$LEGACY_OWNER"
+    assert option(found[after], "--state") == option(found[before], "--state")
+    # Nothing calls the public API without a token any more.
+    assert not [c for c in found if c[0] == "curl"]
+
+
 def test_release_pushes_images_and_chart_from_a_version_tag():
     release = load("release.yml")
     assert triggers(release)["push"]["tags"] == ["v*.*.*"]

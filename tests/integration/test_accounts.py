@@ -138,10 +138,11 @@ def test_services_refuse_calls_without_a_valid_service_token(stack, primary, ali
     assert bare.status_code == 401
 
 
-def test_health_and_metrics_stay_open_to_probes(stack):
+def test_health_stays_open_to_probes_and_metrics_to_the_scraper(stack):
     for service in ("reader", "writer"):
-        for path in ("/healthz", "/readyz", "/metrics"):
+        for path in ("/healthz", "/readyz"):
             assert requests.get(stack.url(service) + path, timeout=10).status_code == 200, (service, path)
+        assert requests.get(stack.metrics_url(service), timeout=10).status_code == 200, service
 
 
 def test_two_people_see_only_their_own_pages(stack):
@@ -359,7 +360,7 @@ def test_lists_and_their_limits(stack):
 
 
 def _start_frontend(stack, port: int) -> subprocess.Popen:
-    env = {**stack._process_env("frontend"), "PORT": str(port)}
+    env = {**stack._process_env("frontend"), "PORT": str(port), "METRICS_PORT": "0"}
     env["PROMETHEUS_MULTIPROC_DIR"] = str(stack.root / "metrics" / f"frontend-{port}")
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "python:todo_common.gunicorn_conf", "todo_frontend:create_app()"],

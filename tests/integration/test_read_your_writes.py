@@ -20,8 +20,8 @@ def _name(prefix: str) -> str:
     return f"{prefix} {uuid.uuid4().hex[:8]}"
 
 
-def _metric(base_url: str, name: str) -> float:
-    text = requests.get(base_url + "/metrics", timeout=5).text
+def _metric(metrics_url: str, name: str) -> float:
+    text = requests.get(metrics_url, timeout=5).text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
 
 
@@ -29,7 +29,7 @@ def test_page_shows_own_write_while_replica_is_paused(stack, primary, replica):
     browser = signed_in(stack)
     list_path = browser.list_path()
     name = _name("written during lag")
-    fallbacks_before = _metric(stack.url("reader"), "todo_reader_fallback_reads_total")
+    fallbacks_before = _metric(stack.metrics_url("reader"), "todo_reader_fallback_reads_total")
     with replay_paused(replica):
         response = browser.post(list_path + "/todos", {"name": name})
         assert response.status_code == 200  # followed the 303 to the list
@@ -38,7 +38,7 @@ def test_page_shows_own_write_while_replica_is_paused(stack, primary, replica):
         with replica.cursor() as cur:
             cur.execute("SELECT count(*) FROM todo_list WHERE name = %s", (name,))
             assert cur.fetchone()[0] == 0
-        assert _metric(stack.url("reader"), "todo_reader_fallback_reads_total") > fallbacks_before
+        assert _metric(stack.metrics_url("reader"), "todo_reader_fallback_reads_total") > fallbacks_before
         # A read that carries no write of its own is served by the replica (stale but fast).
         account = primary.cursor()  # the browser's account, to read as it without its LSN
         account.execute("SELECT id, session_generation FROM accounts WHERE username = %s", (browser.username,))

@@ -154,8 +154,8 @@ def resolved(doc: dict, answer: dict) -> dict:
 
 @pytest.mark.parametrize("name", ["reader.yaml", "writer.yaml"])
 def test_service_token_guards_every_api_operation(name):
-    """Reader and writer: a bearer JWT on everything but the probes and metrics that
-    service_auth leaves open, and each guarded operation documents its 401."""
+    """Reader and writer: a bearer JWT on everything but the probes that service_auth
+    leaves open, and each guarded operation documents its 401."""
     from todo_common.service_auth import OPEN_PATHS
 
     doc = load(name)

@@ -1,11 +1,18 @@
 """Settings are validated at start, and a bad or missing one names its variable."""
 
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 
-from todo_common.settings import Env, SettingsError
+from todo_common.settings import CONFIGURATION_ERROR_EXIT, Env, SettingsError
 from todo_frontend.settings import FrontendSettings
 from todo_reader.settings import ReaderSettings
 from todo_writer.settings import WriterSettings
+
+from ..conftest import free_port
 
 KEY = {"SERVICE_TOKEN_KEY": "s" * 40}
 DATABASE = {
@@ -72,17 +79,53 @@ def test_database_password_never_appears_in_descriptions():
     assert KEY["SERVICE_TOKEN_KEY"] not in repr(FrontendSettings.from_env(Env(FRONTEND)))
 
 
-def test_services_need_the_service_token_key():
+def test_services_need_the_service_token_key_to_serve(capsys):
+    import todo_writer
+
     without = {k: v for k, v in DATABASE.items() if k != "SERVICE_TOKEN_KEY"}
-    for settings_class in (ReaderSettings, WriterSettings):
-        with pytest.raises(SettingsError, match="SERVICE_TOKEN_KEY is required"):
-            settings_class.from_env(Env(without))
+    with pytest.raises(SettingsError, match="SERVICE_TOKEN_KEY is required"):
+        ReaderSettings.from_env(Env(without))
+    # The writer's commands (migrate, set-password) run without it; serving does not.
+    settings = WriterSettings.from_env(Env(without))
+    assert settings.service_token_keys == ()
+    with pytest.raises(SystemExit) as stopped:
+        todo_writer.create_app(settings)
+    assert stopped.value.code == CONFIGURATION_ERROR_EXIT
+    assert "todo-writer: configuration error: SERVICE_TOKEN_KEY is required" in capsys.readouterr().err
 
 
-def test_app_factory_stops_with_the_variable_name(monkeypatch):
+def test_app_factory_stops_with_the_variable_name(monkeypatch, capsys):
     import todo_writer
 
     for name in DATABASE:
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(SystemExit, match="DATABASE_HOST is required"):
+    with pytest.raises(SystemExit) as stopped:
         todo_writer.create_app()
+    assert stopped.value.code == CONFIGURATION_ERROR_EXIT
+    assert "DATABASE_HOST is required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("service", ["frontend", "reader", "writer"])
+def test_gunicorn_stops_on_a_bad_setting_instead_of_restarting_workers(service, tmp_path):
+    """A crash-looping worker would hide the message and never end: the master stops."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "PORT": str(free_port()),
+        "HOST": "127.0.0.1",
+        "METRICS_PORT": str(free_port()),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "TODO_SERVICE": service,
+    }
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "python:todo_common.gunicorn_conf"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert time.monotonic() - started < 30
+    assert f"todo-{service}: configuration error:" in result.stderr
+    assert result.stderr.count("configuration error") <= 2  # one worker's try, not a loop

@@ -2,7 +2,8 @@
 Names of the Secrets the pods read, and generated values that survive upgrades.
 
   include "todo.postgresqlSecretName" $          bundled PostgreSQL's passwords (or existingSecret)
-  include "todo.frontendSecretName" $            the session-signing key (or existingSecret)
+  include "todo.frontendSecretName" $            the session-signing key and the service-token
+                                                 key(s) (or frontend.existingSecret)
   include "todo.externalDatabaseSecretName" $    passwords of an external database given as values
   include "todo.generatedValue" (dict "existing" (lookup "v1" "Secret" ns name) "key" "password")
 

@@ -2,6 +2,7 @@
 Checks that values.schema.json cannot express, with messages that say what to set.
 
   include "todo.validate" .     renders nothing, or fails the install
+  include "todo.validateSecretKeys" (dict "secret" (lookup ...) "value" "frontend.existingSecret" "keys" (list ...))
   include "todo.mebibytes" "2GB"   a size (PostgreSQL's kB/MB/GB/TB or Kubernetes'
                                    Ki/Mi/Gi/Ti/K/M/G/T) in MiB, as a float
 */}}
@@ -26,6 +27,22 @@ Checks that values.schema.json cannot express, with messages that say what to se
 {{- end }}
 {{- end }}
 
+{{/*
+A Secret of the user's that lacks a key the pods mount would leave them waiting for the
+volume forever: say so before anything changes. `lookup` finds nothing under `helm
+template`, Argo CD and Flux, so there is nothing to check there.
+*/}}
+{{- define "todo.validateSecretKeys" -}}
+{{- with .secret }}
+{{- $data := .data | default dict }}
+{{- range $.keys }}
+{{- if not (hasKey $data .) }}
+{{- fail (printf "%s: the Secret %s has no key %q; add it (at least 32 random characters) before installing or upgrading, as the chart README says (Secrets)" $.value $.secret.metadata.name .) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{- define "todo.validate" -}}
 {{- $pg := .Values.postgresql }}
 {{- $cnpg := .Values.cloudnativepg }}
@@ -47,6 +64,13 @@ Checks that values.schema.json cannot express, with messages that say what to se
 {{- fail (printf "postgresql.maxReplicationSlots (%v) must be at least readReplicas.replicaCount (%v): each replica streams through its own slot" $pg.maxReplicationSlots $pg.readReplicas.replicaCount) }}
 {{- end }}
 {{- include "todo.validateWalAllowance" (dict "wal" $pg.primary.maxSlotWalKeepSize "walKey" "postgresql.primary.maxSlotWalKeepSize" "volume" $pg.primary.persistence.size "volumeKey" "postgresql.primary.persistence.size") }}
+{{- end }}
+{{- with .Values.frontend.existingSecret }}
+{{- $keys := list "secret-key" "service-token-key" }}
+{{- if $.Values.serviceToken.acceptPreviousKey }}
+{{- $keys = append $keys "service-token-previous-key" }}
+{{- end }}
+{{- include "todo.validateSecretKeys" (dict "secret" (lookup "v1" "Secret" $.Release.Namespace .) "value" "frontend.existingSecret" "keys" $keys) }}
 {{- end }}
 {{- if $cnpg.enabled }}
 {{- include "todo.validateWalAllowance" (dict "wal" $cnpg.maxSlotWalKeepSize "walKey" "cloudnativepg.maxSlotWalKeepSize" "volume" $cnpg.storage.size "volumeKey" "cloudnativepg.storage.size") }}

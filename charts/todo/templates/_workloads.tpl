@@ -5,7 +5,7 @@ The three Python services' workloads and what surrounds them, each called with
   include "todo.deployment" (merge (dict "env" (include "todo.readerEnv" $)) $ctx)
   include "todo.serviceAccount" $ctx       include "todo.clusterService" $ctx
   include "todo.podDisruptionBudget" $ctx  include "todo.autoscaler" $ctx
-  include "todo.frontendOnlyPolicy" $ctx   only the frontend (and metricsFrom) may connect
+  include "todo.frontendOnlyPolicy" $ctx   only the frontend may connect (metrics: monitoring.yaml)
   include "todo.rollingUpdate" $ctx        include "todo.topologySpread" $ctx
 */}}
 
@@ -56,7 +56,7 @@ spec:
 {{- end }}
 {{- end }}
 
-{{/* Only the frontend (and configured metrics scrapers) may call reader and writer. */}}
+{{/* Only the frontend may call reader and writer (scrapers reach the metrics port: monitoring.yaml). */}}
 {{- define "todo.frontendOnlyPolicy" -}}
 {{- if .root.Values.networkPolicy.enabled }}
 ---
@@ -77,9 +77,6 @@ spec:
         - podSelector:
             matchLabels:
               {{- include "todo.selectorLabels" (dict "root" .root "component" "frontend") | nindent 14 }}
-        {{- with .root.Values.networkPolicy.metricsFrom }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
       ports:
         - port: http
           protocol: TCP
@@ -150,8 +147,11 @@ spec:
             - name: http
               containerPort: {{ $root.Values.server.port }}
               protocol: TCP
+            {{- include "todo.metricsPort" $root | nindent 12 }}
           env:
             {{- include "todo.commonEnv" (dict "root" $root "service" .component) | trim | nindent 12 }}
+            - name: METRICS_PORT
+              value: {{ $root.Values.monitoring.port | quote }}
             {{- .env | trim | nindent 12 }}
             {{- with $values.extraEnv }}
             {{- toYaml . | nindent 12 }}

@@ -31,6 +31,7 @@ import logging
 import queue
 import select
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TypeVar
@@ -38,6 +39,7 @@ from typing import TypeVar
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
+from prometheus_client import Counter, Gauge, Histogram
 
 from .settings import DatabaseSettings
 
@@ -53,6 +55,34 @@ class DatabaseUnavailable(Exception):
 class SchemaNotReady(DatabaseUnavailable):
     """The app's tables are not there yet: migrations have not run (first install)."""
 
+
+# Per pool, named by its application_name (todo-writer, todo-reader, todo-reader-fallback).
+POOL_SIZE = Gauge(
+    "todo_db_pool_size", "Connections a pool may hold, summed over processes.", ["pool"], multiprocess_mode="livesum"
+)
+POOL_IN_USE = Gauge(
+    "todo_db_pool_connections_in_use", "Connections lent out right now.", ["pool"], multiprocess_mode="livesum"
+)
+POOL_WAITING = Gauge(
+    "todo_db_pool_waiting", "Threads waiting for a free connection right now.", ["pool"], multiprocess_mode="livesum"
+)
+POOL_CHECKOUT_SECONDS = Histogram(
+    "todo_db_pool_checkout_seconds",
+    "Time to get a connection from the pool (waiting for a free one, connecting).",
+    ["pool"],
+    buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5),
+)
+QUERY_SECONDS = Histogram(
+    "todo_db_query_duration_seconds",
+    "Time one unit of database work holds its connection (a statement or a short transaction;"
+    " on the reader it includes the read-your-writes wait).",
+    ["pool"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+CONNECTIONS_OPENED = Counter("todo_db_connections_opened_total", "Connections opened to the server.", ["pool"])
+UNAVAILABLE = Counter(
+    "todo_db_unavailable_total", "Units of work that failed: no connection, or the connection was lost.", ["pool"]
+)
 
 # Errors that mean "this connection is unusable", as opposed to a bad statement.
 CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
@@ -93,11 +123,21 @@ class Database:
         self.checkout_timeout = checkout_timeout
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(settings.pool_size)
+        name = settings.application_name
+        POOL_SIZE.labels(name).set(settings.pool_size)
+        self._in_use = POOL_IN_USE.labels(name)
+        self._waiting = POOL_WAITING.labels(name)
+        self._checkout = POOL_CHECKOUT_SECONDS.labels(name)
+        self._query = QUERY_SECONDS.labels(name)
+        self._opened = CONNECTIONS_OPENED.labels(name)
+        self._unavailable = UNAVAILABLE.labels(name)
 
     def _connect(self):
+        self._opened.inc()
         try:
             conn = psycopg2.connect(**self.settings.connect_kwargs())
         except psycopg2.OperationalError as exc:
+            self._unavailable.inc()
             raise DatabaseUnavailable(f"cannot connect to {self.settings.describe()}: {_first_line(exc)}") from exc
         conn.autocommit = True
         return conn
@@ -116,13 +156,22 @@ class Database:
     @contextmanager
     def connection(self):
         """Borrow a connection; it goes back to the pool unless it broke."""
-        if not self._slots.acquire(timeout=self.checkout_timeout):
+        started = time.perf_counter()
+        self._waiting.inc()
+        try:
+            acquired = self._slots.acquire(timeout=self.checkout_timeout)
+        finally:
+            self._waiting.dec()
+        if not acquired:
+            self._unavailable.inc()
             raise DatabaseUnavailable(
                 f"no free connection to {self.settings.describe()} within {self.checkout_timeout}s"
             )
         conn = None
+        self._in_use.inc()
         try:
             conn = self._idle_connection() or self._connect()
+            self._checkout.observe(time.perf_counter() - started)
             yield conn
         except CONNECTION_ERRORS:
             if conn is not None:
@@ -134,6 +183,7 @@ class Database:
                     self._idle.put(conn)
                 else:  # a block left a transaction open or a query running: don't reuse
                     conn.close()
+            self._in_use.dec()
             self._slots.release()
 
     def run(self, work: Callable[[psycopg2.extensions.cursor], T], *, retry: bool = True) -> T:
@@ -147,13 +197,18 @@ class Database:
         for attempt in range(1, attempts + 1):
             try:
                 with self.connection() as conn, conn.cursor() as cur:
-                    return work(cur)
+                    started = time.perf_counter()
+                    try:
+                        return work(cur)
+                    finally:
+                        self._query.observe(time.perf_counter() - started)
             except (psycopg2.errors.UndefinedTable, psycopg2.errors.UndefinedFunction) as exc:
                 raise SchemaNotReady(_first_line(exc)) from exc
             except CONNECTION_ERRORS as exc:
                 # A restart kills every idle connection too: drop them all at once.
                 self.close()
                 if attempt == attempts:
+                    self._unavailable.inc()
                     raise DatabaseUnavailable(f"{self.settings.describe()}: {_first_line(exc)}") from exc
                 log.warning("database connection lost, retrying on a new one: %s", _first_line(exc))
         raise AssertionError("unreachable")

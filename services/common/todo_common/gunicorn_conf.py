@@ -14,9 +14,11 @@ import os
 import shutil
 import tempfile
 
+from todo_common.logs import gunicorn_logconfig
 from todo_common.settings import Env, threads_per_worker
 
 DEFAULT_PORT = 8080
+DEFAULT_METRICS_PORT = 9102
 DEFAULT_GRACEFUL_TIMEOUT = 20
 
 _env = Env()
@@ -24,6 +26,8 @@ if _env.str("TODO_SERVICE"):
     wsgi_app = f"todo_{_env.str('TODO_SERVICE')}:create_app()"
 # All interfaces by default: in a pod, the Service reaches the container from outside.
 bind = f"{_env.str('HOST', '0.0.0.0')}:{_env.int('PORT', DEFAULT_PORT, minimum=1, maximum=65535)}"  # noqa: S104
+# /metrics has a port of its own, served by the master (when_ready below); 0 turns it off.
+metrics_port = _env.int("METRICS_PORT", DEFAULT_METRICS_PORT, minimum=0, maximum=65535)
 workers = _env.int("GUNICORN_WORKERS", 2, minimum=1)
 worker_class = "gthread"
 # The same number sizes each process's database pool (todo_common.settings).
@@ -36,9 +40,13 @@ graceful_timeout = _env.int("GUNICORN_GRACEFUL_TIMEOUT", DEFAULT_GRACEFUL_TIMEOU
 # all traffic to one process forever, and slow leaks stay bounded.
 max_requests = _env.int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
+# The apps log one JSON line per request themselves (todo_common.request_log), with
+# tokens in paths redacted; gunicorn's access log would repeat it without redaction.
 accesslog = "-" if _env.bool("ACCESS_LOG", False) else None
 errorlog = "-"
 loglevel = _env.str("LOG_LEVEL", "info").lower()
+# gunicorn's own lines (start, workers booting, timeouts) as JSON like the apps'.
+logconfig_dict = gunicorn_logconfig(access_log=accesslog is not None)
 # No runtime control socket: it would live in $HOME, read-only in the container.
 control_socket_disable = True
 # Heartbeat files in memory, not on a (possibly read-only) root filesystem.
@@ -57,6 +65,39 @@ def on_starting(server):
         path = os.path.join(directory, name)
         if os.path.isfile(path):
             os.unlink(path)
+
+
+_metrics_server = None
+
+
+def when_ready(server):
+    """The master serves every worker's metrics, summed, on the metrics port, with the
+    service's scrape-time collectors (``metrics_collectors()`` of its package)."""
+    global _metrics_server
+    if not metrics_port:
+        return
+    import importlib
+
+    from todo_common import metrics
+
+    app_uri = getattr(server.app, "app_uri", None) or wsgi_app_name()
+    package = importlib.import_module(app_uri.split(":", 1)[0])
+    collectors = package.metrics_collectors() if hasattr(package, "metrics_collectors") else ()
+    host = _env.str("HOST", "0.0.0.0")  # noqa: S104 - scraped from other pods
+    try:
+        _metrics_server = metrics.serve(metrics_port, host, collectors)
+    except OSError as exc:  # the service still serves; the scrape will say it is down
+        server.log.error("cannot serve metrics on %s:%d: %s", host, metrics_port, exc)
+
+
+def post_fork(server, worker):
+    # The listening socket came along with the fork; only the master answers on it.
+    if _metrics_server is not None:
+        _metrics_server.socket.close()
+
+
+def wsgi_app_name() -> str:
+    return globals().get("wsgi_app") or ""
 
 
 def child_exit(server, worker):

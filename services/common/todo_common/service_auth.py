@@ -1,24 +1,31 @@
 """The reader's and the writer's door: every API request must carry a service token
-signed by the frontend (``Authorization: Bearer <jwt>``); health and metrics stay
-open to the probes and the scraper. Also maps what the database said about the
+signed by the frontend (``Authorization: Bearer <jwt>``); health stays open to the
+probes (metrics are on a port of their own, see ``metrics``). Also maps what the database said about the
 actor (see ``ownership``) to answers the frontend understands."""
 
 from __future__ import annotations
 
+import click
 from flask import Flask, g, jsonify, request
 
 from .errors import ApiError
 from .ownership import NotSignedIn, SessionEnded, TokenScope, UnknownApiToken
 from .service_token import Actor, InvalidServiceToken, verify
+from .settings import configuration_error
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
 # The frontend tells a session that ended (log in again) from a refused password.
 SESSION_ENDED = "session_ended"
 NOT_SIGNED_IN = "not_signed_in"
 
 
-def init_app(app: Flask, keys: tuple[str, ...]) -> None:
+def init_app(app: Flask, keys: tuple[str, ...], service: str) -> None:
+    """Guard every route but the open ones. Without a key the app may still run its
+    commands (``flask migrate`` signs and checks nothing), but it cannot serve."""
+    if not keys and click.get_current_context(silent=True) is None:
+        raise configuration_error(service, "SERVICE_TOKEN_KEY is required but not set")
+
     @app.before_request
     def _authenticate():
         if request.path in OPEN_PATHS:

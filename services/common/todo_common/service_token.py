@@ -103,13 +103,14 @@ def _actor(claims: dict) -> Actor:
     return Actor(account, generation, token_hash, address if isinstance(address, str) else None)
 
 
-def keys_from_env(env) -> tuple[str, ...]:
-    """(current, previous?) from SERVICE_TOKEN_KEY and SERVICE_TOKEN_PREVIOUS_KEY."""
+def keys_from_env(env, *, required: bool = True) -> tuple[str, ...]:
+    """(current, previous?) from SERVICE_TOKEN_KEY and SERVICE_TOKEN_PREVIOUS_KEY; empty
+    when not ``required`` and unset."""
     from .settings import SettingsError
 
     keys = []
-    for name, required in (("SERVICE_TOKEN_KEY", True), ("SERVICE_TOKEN_PREVIOUS_KEY", False)):
-        key = env.str(name, required=required)
+    for name, must in (("SERVICE_TOKEN_KEY", required), ("SERVICE_TOKEN_PREVIOUS_KEY", False)):
+        key = env.str(name, required=must)
         if key is None:
             continue
         if len(key) < MIN_KEY_LENGTH:

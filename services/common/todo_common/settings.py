@@ -8,6 +8,7 @@ into a one-line message instead of a traceback deep inside a request.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -156,13 +157,24 @@ class DatabaseSettings:
         return f"{self.user}@{self.host}:{self.port}/{self.name}"
 
 
+# gunicorn's "worker failed to boot": the master stops instead of starting the worker
+# again and again, so a bad setting ends the process (and the pod says why).
+CONFIGURATION_ERROR_EXIT = 3
+
+
+def configuration_error(service: str, message: str) -> SystemExit:
+    """Print one line naming what to fix; the SystemExit to raise after it."""
+    print(f"todo-{service}: configuration error: {message}", file=sys.stderr, flush=True)
+    return SystemExit(CONFIGURATION_ERROR_EXIT)
+
+
 def load(settings_class, service: str):
     """``settings_class.from_env()``, or exit with one line naming the bad variable
     (a crash-looping pod then says what to fix, instead of printing a traceback)."""
     try:
         return settings_class.from_env()
     except SettingsError as exc:
-        raise SystemExit(f"todo-{service}: configuration error: {exc}") from None
+        raise configuration_error(service, str(exc)) from None
 
 
 DEFAULT_THREADS = 8  # gunicorn threads per worker; todo_common.gunicorn_conf reads it through threads_per_worker

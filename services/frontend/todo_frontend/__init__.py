@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from todo_common import health, logs, metrics, routing
+from todo_common import health, logs, metrics, request_log, routing
 from todo_common.errors import error_response
 from todo_common.settings import load as load_settings
 
@@ -32,6 +32,8 @@ def create_app(settings: FrontendSettings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        # Sign the cookie again only when the session changed, not on every page.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # "Remember me" for a month; logout and password change end it sooner.
         PERMANENT_SESSION_LIFETIME=timedelta(days=30),
         # A token lives as long as the session: a tab left open overnight still works.
@@ -47,7 +49,7 @@ def create_app(settings: FrontendSettings | None = None) -> Flask:
         # theirs to report, and chaining it would take every frontend out at once.
         for client in (upstream.reader(), upstream.writer()):
             client.upstream.request("GET", "/healthz")
-        return {"reader": settings.reader_url, "writer": settings.writer_url}
+        return {}
 
     if settings.trusted_proxies:
         # The client's address and the public scheme/host come from X-Forwarded-*
@@ -58,7 +60,8 @@ def create_app(settings: FrontendSettings | None = None) -> Flask:
     csrf = CSRFProtect()
     routing.init_app(app)
     health.init_app(app, readiness)
-    metrics.init_app(app, "frontend")
+    metrics.init_app(app)
+    request_log.init_app(app, key=settings.service_token_key, actor=identity.current_actor)
     web.init_app(app, csrf)
     app.register_blueprint(auth.bp)
     app.register_blueprint(lists.bp)

@@ -14,15 +14,17 @@ from urllib.parse import urlencode, urlsplit
 import urllib3
 from flask import Flask, current_app
 
+from todo_common import request_log
 from todo_common.lsn import COMMIT_LSN_HEADER, MIN_LSN_HEADER
 from todo_common.service_auth import NOT_SIGNED_IN, SESSION_ENDED
 
 from . import identity
 from .settings import FrontendSettings
+from .upstream_metrics import CountingRetry, observed
 
 # Reads may be retried once on a dropped keep-alive connection; writes never, as the
 # first attempt may have been applied. Built once: urllib3 copies it to count attempts.
-_READ_RETRIES = urllib3.Retry(total=1, connect=1, read=0, status=0, allowed_methods={"GET"}, raise_on_status=False)
+_READ_RETRIES = CountingRetry(total=1, connect=1, read=0, status=0, allowed_methods={"GET"}, raise_on_status=False)
 
 
 class UpstreamUnavailable(Exception):
@@ -72,7 +74,9 @@ class Upstream:
             timeout=urllib3.Timeout(connect=min(timeout, 2.0), read=timeout),
             retries=False,
         )
+        self._pool.todo_upstream = name  # names the retries CountingRetry counts
 
+    @observed
     def request(
         self,
         method: str,
@@ -121,7 +125,7 @@ class Upstream:
 def _headers(min_lsn: str | None = None) -> dict:
     """Who acts (a service token for the current person or script) and, for reads,
     the LSN of their latest write."""
-    headers = identity.authorization_header()
+    headers = {**identity.authorization_header(), **request_log.outgoing_headers()}
     if min_lsn:
         headers[MIN_LSN_HEADER] = min_lsn
     return headers

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from prometheus_client import Gauge
+from flask import Flask, g
 
-from todo_common import errors, health, logs, metrics, routing, service_auth
+from todo_common import errors, health, logs, metrics, request_log, routing, service_auth
 from todo_common.db import Database
 from todo_common.settings import load as load_settings
 
-from . import api, store
+from . import api, replication_metrics, store
 from .lsn_wait import ConsistentReader
 from .settings import ReaderSettings
-
-REPLAY_LAG_BYTES = Gauge(
-    "todo_reader_replica_replay_lag_bytes",
-    "WAL received by the replica but not yet replayed, as of the last readiness check.",
-    multiprocess_mode="max",
-)
 
 
 def create_app(settings: ReaderSettings | None = None) -> Flask:
@@ -31,20 +24,20 @@ def create_app(settings: ReaderSettings | None = None) -> Flask:
 
     def readiness() -> dict:
         # A missing schema is reported, not a reason to be unready (see the writer's readiness).
-        status = store.replication_status(replica)
-        if status["replay_lag_bytes"] is not None:
-            REPLAY_LAG_BYTES.set(float(status["replay_lag_bytes"]))
-        return {
-            "database": settings.database.describe(),
-            **status,
-            "fallback": settings.fallback_database.describe() if settings.fallback_database else None,
-        }
+        return {**store.replication_status(replica), "fallback": settings.fallback_database is not None}
 
     routing.init_app(app)
     errors.init_app(app)
     errors.init_database_errors(app)
     health.init_app(app, readiness)
-    metrics.init_app(app, "reader")
-    service_auth.init_app(app, settings.service_token_keys)
+    metrics.init_app(app)
+    # Account ids in the logs are hashes keyed with the service-token key.
+    request_log.init_app(app, key=next(iter(settings.service_token_keys), ""), actor=lambda: g.get("actor"))
+    service_auth.init_app(app, settings.service_token_keys, "reader")
     app.register_blueprint(api.bp)
     return app
+
+
+def metrics_collectors() -> list:
+    """What the gunicorn master adds to the workers' metrics: the replica's replication state."""
+    return replication_metrics.collectors(load_settings(ReaderSettings, "reader").database)

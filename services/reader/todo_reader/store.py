@@ -39,6 +39,11 @@ _STATUS_FILTER = {
     "completed": "AND completed",
 }
 
+# The list id is a bound value, never a subquery's result: with a value the planner
+# knows from its statistics how big that list is and walks its index, instead of
+# guessing an average list size and scanning the whole table's primary key.
+FIRST_LIST_SQL = "SELECT min(id) FROM todo_lists WHERE account_id = %(account)s"
+
 # Keyset pagination: "id > after" walks the (list_id, id) index (or (list_id,
 # completed, id)), so page 4,000 costs what page 1 costs. One row past the page says
 # whether there is a next one; the page before is found by walking back from
@@ -48,7 +53,7 @@ _PAGE = """
 WITH owned AS ({owned}),
 page AS (
     SELECT {columns} FROM todo_list
-    WHERE list_id = (SELECT id FROM owned) AND id > %(after)s {filter}
+    WHERE list_id = %(list)s AND EXISTS (SELECT FROM owned) AND id > %(after)s {filter}
     ORDER BY id LIMIT %(limit)s + 1
 )
 SELECT json_build_object(
@@ -140,6 +145,7 @@ def _json_text(
     params: dict,
     *,
     list_id: int | None = None,
+    one_list: bool = False,
     sessions_only: bool = False,
 ):
     """Work for the pool: find who acts, run one statement for them, return its single
@@ -157,7 +163,11 @@ def _json_text(
             if sessions_only:
                 raise TokenScope()
             params["with_lists"] = False  # a token knows its own list, not the account's others
-        cur.execute(sql, {**params, **_scope(owner, list_id)})
+        scope = _scope(owner, list_id)
+        if one_list and scope["list"] is None:  # the account's first list
+            cur.execute(FIRST_LIST_SQL, scope)
+            scope["list"] = cur.fetchone()[0] or 0
+        cur.execute(sql, {**params, **scope})
         row = cur.fetchone()
         return None if row is None else row[0]
 
@@ -178,7 +188,7 @@ def page(
     """One keyset page of a list's ``status`` items after id ``after``, with next/prev,
     counts and (``with_lists``) the account's lists; None when the list is not theirs."""
     params = {"after": after, "limit": limit, "with_lists": with_lists}
-    return reader.read(_json_text(reader, actor, PAGE_SQL[status], params, list_id=list_id), min_lsn)
+    return reader.read(_json_text(reader, actor, PAGE_SQL[status], params, list_id=list_id, one_list=True), min_lsn)
 
 
 def one(reader: ConsistentReader, actor: Actor, todo_id: int, *, min_lsn: str | None) -> tuple[str | None, str]:
@@ -187,7 +197,7 @@ def one(reader: ConsistentReader, actor: Actor, todo_id: int, *, min_lsn: str | 
 
 
 def counts(reader: ConsistentReader, actor: Actor, list_id: int | None, *, min_lsn: str | None):
-    return reader.read(_json_text(reader, actor, COUNTS_SQL, {}, list_id=list_id), min_lsn)
+    return reader.read(_json_text(reader, actor, COUNTS_SQL, {}, list_id=list_id, one_list=True), min_lsn)
 
 
 def lists(reader: ConsistentReader, actor: Actor, *, min_lsn: str | None) -> tuple[str | None, str]:

@@ -14,7 +14,7 @@ from todo_common.ownership import TokenScope, resolve
 from todo_common.service_auth import SESSION_ENDED, actor
 from todo_common.validation import InvalidField
 
-from . import accounts
+from . import accounts, usage
 
 bp = Blueprint("account_api", __name__, url_prefix="/v1")
 
@@ -84,6 +84,8 @@ def _password_check(call):
     try:
         return call()
     except accounts.Throttled as exc:
+        if request.path.endswith("/sessions"):
+            usage.LOGINS.labels("throttled").inc()
         raise ApiError(429, exc.message, headers={"Retry-After": str(exc.retry_after)}) from None
 
 
@@ -98,18 +100,26 @@ def sign_up():
         )
     except accounts.UsernameTaken:
         raise ApiError(409, f"the username {username!r} is taken; choose another") from None
+    usage.SIGNUPS.inc()
     return _answer(_session_body(session), session.lsn, 201)
 
 
 @bp.post("/sessions")
 def log_in():
-    username, password = _credentials(_body("username", "password"))
+    data = _body("username", "password")
+    try:
+        username, password = _credentials(data)
+    except ApiError:
+        usage.LOGINS.labels("failure").inc()
+        raise
     try:
         session = _password_check(
             lambda: accounts.check_password(_db(), username, password, address=actor().address, limits=_limits())
         )
     except accounts.WrongCredentials:
+        usage.LOGINS.labels("failure").inc()
         raise ApiError(401, "the username or password is wrong") from None
+    usage.LOGINS.labels("success").inc()
     return _answer(_session_body(session), session.lsn)
 
 

@@ -28,7 +28,7 @@ ACCOUNT_BY_NAME = (
     "SELECT id, username, password_hash, session_generation FROM accounts WHERE lower(username) = lower(%s)"
 )
 ACCOUNT_BY_ID = "SELECT id, username, password_hash, session_generation FROM accounts WHERE id = %s"
-RECORD_LOGIN = "UPDATE accounts SET last_login_at = now() WHERE id = %s"
+RECORD_LOGIN = "UPDATE accounts SET last_login_at = now(), last_seen_at = now() WHERE id = %s"
 REPLACE_HASH = "UPDATE accounts SET password_hash = %s WHERE id = %s AND password_hash = %s"
 SET_PASSWORD = (
     "UPDATE accounts SET password_hash = %s, session_generation = session_generation + 1"

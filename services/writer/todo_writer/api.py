@@ -20,7 +20,7 @@ from todo_common.lsn import COMMIT_LSN_HEADER
 from todo_common.service_auth import actor
 from todo_common.validation import MAX_ID, InvalidField, clean_name, parse_whole
 
-from . import store
+from . import store, usage
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ def create_todo():
     key = _idempotency_key()
     if key is None:
         todo, lsn = store.create(_db(), actor(), list_id, name, completed, order, max_items=settings.max_items_per_list)
+        usage.ITEMS_CREATED.inc()
         return _answer({"todo": todo}, lsn, 201)
     try:
         todo, lsn, replayed = store.create_idempotent(
@@ -141,6 +142,8 @@ def create_todo():
     response = _answer({"todo": todo}, lsn, 201)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    else:
+        usage.ITEMS_CREATED.inc()
     return response
 
 
@@ -150,12 +153,15 @@ def update_todo(todo_id: int):
     if not changes:
         raise ApiError(422, "nothing to change: send name, completed and/or order")
     todo, lsn = store.update(_db(), actor(), todo_id, changes)
+    if changes.get("completed") is True:
+        usage.ITEMS_COMPLETED.inc()
     return _answer({"todo": todo}, lsn)
 
 
 @bp.delete("/todos/<todo_id:todo_id>")
 def delete_todo(todo_id: int):
     list_id, lsn = store.delete(_db(), actor(), todo_id)
+    usage.ITEMS_DELETED.inc()
     return _answer({"deleted": 1, "list": list_id}, lsn)
 
 
@@ -166,6 +172,7 @@ def delete_todos():
     if which not in (None, "true"):
         raise ApiError(400, "completed may only be 'true' (clear completed items)")
     list_id, deleted, lsn = store.delete_all(_db(), actor(), _list_arg(), completed_only=which == "true")
+    usage.ITEMS_DELETED.inc(deleted)
     return _answer({"deleted": deleted, "list": list_id}, lsn)
 
 
@@ -175,6 +182,8 @@ def mark_all():
     list_id = _list_field(data)
     completed = checked(data, {"completed": "completed"}, required=("completed",))["completed"]
     list_id, updated, lsn = store.set_all_completed(_db(), actor(), list_id, completed)
+    if completed:
+        usage.ITEMS_COMPLETED.inc(updated)
     return _answer({"updated": updated, "list": list_id}, lsn)
 
 

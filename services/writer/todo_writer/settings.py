@@ -28,7 +28,8 @@ class WriterSettings:
             database=DatabaseSettings.from_env(
                 env, "DATABASE", application_name="todo-writer", pool_size=threads_per_worker(env)
             ),
-            service_token_keys=keys_from_env(env),
+            # Not needed by the commands (migrate, set-password); serving refuses to start without it.
+            service_token_keys=keys_from_env(env, required=False),
             max_body_bytes=env.int("MAX_BODY_BYTES", 64 * 1024, minimum=1024),
             idempotency_ttl_hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=1),
             max_items_per_list=env.int("MAX_ITEMS_PER_LIST", 10_000, minimum=1),
