@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 SERVICES := services/common services/writer services/reader services/frontend
 
-.PHONY: run run-monitoring test lint format bench bench-smoke clean distclean install install-dev tools
+.PHONY: run run-monitoring test lint format bench bench-smoke chaos clean distclean install install-dev tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ format: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	bash tools/install-bench-tools.sh
 	$(BIN)/python -m bench
+
+## make chaos: people use the stack while its parts are killed; checks nothing is lost,
+## duplicated or misreported (CHAOS_ARGS="--people 8 --seconds 120" by default).
+CHAOS_ARGS ?= --people 8 --seconds 120
+chaos: $(DEV_STAMP)
+	$(BIN)/python -m devlocal.chaos $(CHAOS_ARGS)
 
 ## make clean: remove local data (databases, logs) and results; keeps the virtualenv.
 clean:

@@ -105,7 +105,12 @@ def run(
     reader.close()
     after = reader_counters(reader_metrics_url)
     delta = {key: after.get(key, 0.0) - before.get(key, 0.0) for key in after}
-    fallbacks = delta.get("todo_reader_fallback_reads_total", 0.0) + delta.get("todo_reader_stale_refusals_total", 0.0)
+    # The fallback counter has a reason label: add up every reason.
+    fallbacks = sum(
+        value
+        for key, value in delta.items()
+        if key.startswith(("todo_reader_fallback_reads_total", "todo_reader_stale_refusals_total"))
+    )
     result = {"pairs": pairs, "errors": errors, "served_by_primary": served_by_primary, "fallbacks": int(fallbacks)}
     for arm, values in (("with_lsn", with_lsn), ("without_lsn", without_lsn)):
         result[arm] = {f"p{p}": round(_percentile(values, p), 3) for p in (50, 90, 99)}

@@ -9,9 +9,12 @@ unprivileged user the wheel creates.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pwd
+import re
+import signal
 import subprocess
 import time
 from contextlib import closing
@@ -75,6 +78,15 @@ def _chown_for_server(path: Path) -> None:
             parent.chmod(mode | 0o001)
 
 
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie nobody has reaped yet (pg_ctl's server is not our child)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
 def _bin(name: str) -> str:
     return str(POSTGRES_BIN_PATH / name)
 
@@ -106,6 +118,22 @@ class Server:
             stdout=subprocess.DEVNULL,
             **_as_server_user(),
         )
+
+    def kill(self) -> None:
+        """kill -9 the postmaster and every process it started (a pod killed)."""
+        pid_file = self.data / "postmaster.pid"
+        try:
+            postmaster = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        from .stack import _children
+
+        for pid in [postmaster, *_children(postmaster)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(postmaster):
+            time.sleep(0.05)
 
     def stop(self, mode: str = "fast") -> None:
         if self.is_running():
@@ -141,6 +169,7 @@ class Cluster:
         self._ensure_roles()
         if not (self.replica.data / "PG_VERSION").exists():
             self._clone_replica()
+        self._point_replica_at_primary()
         self.replica.start()
 
     def stop(self) -> None:
@@ -151,7 +180,10 @@ class Cluster:
         self.primary.data.mkdir(parents=True, exist_ok=True)
         _chown_for_server(self.primary.data)
         pwfile = self.root / "sockets" / ".initdb-pw"
-        pwfile.write_text(self.passwords[SUPERUSER])
+        pwfile.unlink(missing_ok=True)
+        # Created 0600 before the password goes in: never readable by others, not for a moment.
+        with os.fdopen(os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(self.passwords[SUPERUSER])
         _chown_for_server(pwfile)
         try:
             subprocess.run(
@@ -227,6 +259,20 @@ class Cluster:
             stdout=subprocess.DEVNULL,
             **_as_server_user(),
         )
+
+    def _point_replica_at_primary(self) -> None:
+        """``pg_basebackup -R`` wrote the primary's port of that day into the replica's
+        primary_conninfo; a later run may use another (TODO_PG_PRIMARY_PORT)."""
+        conf = self.replica.data / "postgresql.auto.conf"
+        text = conf.read_text()
+        updated = re.sub(
+            r"^(primary_conninfo\s*=\s*'.*?\bport=)\d+",
+            lambda match: match.group(1) + str(self.primary.port),
+            text,
+            flags=re.M,
+        )
+        if updated != text:
+            conf.write_text(updated)  # in place: owner and mode stay the server's
 
     def wait_until_streaming(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

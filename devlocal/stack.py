@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -57,6 +58,30 @@ class Ports:
                 raise SystemExit(f"{env_name} must be a port number, got {text!r}")
             values[attr] = int(text)
         return cls(**values)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                kids.append(int(entry))
+    return sorted(kids)
+
+
+def free_ports() -> Ports:
+    """Five ports nobody listens on now (tests and the chaos run use their own)."""
+    ports = []
+    for _ in range(5):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+    return Ports(*ports)
 
 
 SECRET_NAMES = (SUPERUSER, APP_USER, REPLICATION_USER, "secret_key", "service_token_key")
@@ -231,6 +256,23 @@ class Stack:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+    def kill_service(self, service: str) -> None:
+        """kill -9 the service's gunicorn master and workers at once (a pod killed)."""
+        process = self.processes.pop(service, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def kill_worker(self, service: str) -> int | None:
+        """kill -9 one gunicorn worker of the service (its master starts another)."""
+        process = self.processes.get(service)
+        workers = _children(process.pid) if process is not None else []
+        if not workers:
+            return None
+        os.kill(workers[0], signal.SIGKILL)
+        return workers[0]
 
     def stop(self) -> None:
         for service in reversed(SERVICES):

@@ -4,6 +4,7 @@ launcher as `make run`, on free ports and in a throw-away folder."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -50,7 +51,8 @@ def stack():
         yield stack
     finally:
         stack.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        if not os.environ.get("TODO_KEEP_STACK"):
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

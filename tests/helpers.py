@@ -154,3 +154,54 @@ class Person:
         )
         assert answer.status_code == 201, answer.text
         return answer.json()["api_root"]
+
+
+# -- faults: services and the replica going down, in-process frontends ------------------
+
+FAR_FUTURE_LSN = "FFFF/0"
+
+
+def name_for(prefix: str) -> str:
+    return f"{prefix} {uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def service_down(stack, service: str):
+    stack.stop_service(service)
+    try:
+        yield
+    finally:
+        stack.start_service(service)
+        stack.wait_ready(service)
+
+
+@contextmanager
+def replica_down(stack):
+    """The replica stopped hard; after, it streams again and the reader reads it again
+    (within its retry window) before the next test."""
+    stack.cluster.replica.stop(mode="immediate")
+    try:
+        yield
+    finally:
+        stack.cluster.replica.start()
+        stack.cluster.wait_until_streaming()
+        person, deadline = Person(stack), time.monotonic() + 5
+        while person.reader("/v1/counts").headers.get("X-Served-By") != "replica":
+            assert time.monotonic() < deadline, "the reader did not go back to the replica within 5 s"
+            time.sleep(0.1)
+
+
+def metric(base_url: str, name: str, labels: str = "") -> float:
+    """A counter's value summed over the lines whose labels contain ``labels``."""
+    text = requests.get(base_url + "/metrics", timeout=5).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name) and labels in line)
+
+
+def frontend_client(stack, **env):
+    """An in-process frontend (the same code gunicorn runs) with its own settings."""
+    from todo_common.settings import Env
+    from todo_frontend import create_app
+    from todo_frontend.settings import FrontendSettings
+
+    app = create_app(FrontendSettings.from_env(Env({**stack.service_env("frontend"), **env})))
+    return app, app.test_client()

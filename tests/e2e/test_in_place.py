@@ -61,11 +61,21 @@ def test_every_change_happens_in_place(app: App, js_page, unique):
     expect(page.locator("li.todo")).to_have_count(0)
     expect(page.locator("li.empty")).to_have_text("Nothing to do yet. Add an item above.")
     expect(page.locator(".list-footer")).to_have_count(0)
+    # The same text twice is two items: each add in place gets a new form key (the
+    # writer's Idempotency-Key is made of the key and the text).
+    twice = f"twice {unique}"
+    for _ in range(2):
+        field = page.get_by_label(ADD_LABEL)
+        field.fill(twice)
+        field.press("Enter")
+        expect(field).to_have_value("")
+    expect(app.item(page, twice)).to_have_count(2)
+    expect(app.counter(page)).to_have_text("2 items left")
     same.check()
 
     # Saved, not just drawn: a fresh load agrees.
     page.reload()
-    expect(page.locator("li.empty")).to_have_text("Nothing to do yet. Add an item above.")
+    expect(app.item(page, twice)).to_have_count(2)
 
 
 def test_editing_in_place(app: App, person, js_page, unique):

@@ -255,12 +255,15 @@ def test_tokens_never_appear_in_logs(stack):
         assert person.password not in log, service
 
 
-def test_logout_ends_every_session_of_the_account(stack):
+def test_logout_ends_every_session_of_the_account(stack, primary, replica):
     first = signed_in(stack)
     second = Browser(stack.frontend_url)
     assert second.log_in(first.username, first.password).url.endswith("/")
     assert "Signed in as" in second.get("/").text
     first.post("/logout", {})
+    # The other session reads the replica with no LSN of this logout (it has replayed
+    # its own writes, so it sends none): it ends as soon as the replica has the logout.
+    wait_replayed(primary, replica)
     ended = second.get("/")
     assert "/login" in ended.url
     assert "session has ended" in ended.text

@@ -3,22 +3,16 @@ that is down gives the user a clear 503 with their typed text kept."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from contextlib import contextmanager
 
 import requests
 
-from ..helpers import Person, signed_in, wait_replayed
+from todo_common.settings import Env
+from todo_reader import create_app as create_reader
+from todo_reader.settings import ReaderSettings
 
-
-@contextmanager
-def service_down(stack, service: str):
-    stack.stop_service(service)
-    try:
-        yield
-    finally:
-        stack.start_service(service)
-        stack.wait_ready(service)
+from ..helpers import Person, service_down, signed_in, wait_replayed
 
 
 def test_writes_survive_a_primary_restart(stack):
@@ -43,17 +37,21 @@ def test_reads_survive_a_replica_restart(stack, primary, replica):
         assert person.reader("/v1/todos").status_code == 200
 
 
-def test_database_down_is_a_clear_503_and_not_ready(stack):
+def test_replica_down_without_fallback_is_a_clear_503_and_not_ready(stack):
+    """With a fallback the primary serves (test_faults); without one, a clear 503."""
+    env = Env(stack.service_env("reader"))
+    client = create_reader(dataclasses.replace(ReaderSettings.from_env(env), fallback_database=None)).test_client()
     person = Person(stack)
     stack.cluster.replica.stop(mode="fast")
     try:
-        response = person.reader("/v1/todos")
+        response = client.get("/v1/todos", headers=person.headers())
         assert response.status_code == 503
-        assert "database is unavailable" in response.json()["error"]
-        assert requests.get(stack.url("reader") + "/readyz", timeout=10).status_code == 503
-        assert requests.get(stack.url("reader") + "/healthz", timeout=10).status_code == 200
+        assert "database is unavailable" in response.get_json()["error"]
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200
     finally:
         stack.cluster.replica.start()
+        stack.cluster.wait_until_streaming()
 
 
 def test_writer_down_keeps_the_typed_text(stack):

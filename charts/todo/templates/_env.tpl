@@ -49,6 +49,16 @@ chart tests check that they stay so.
   value: {{ ternary .Values.frontend.sessionCookieSecure (hasPrefix "https://" $publicUrl) (kindIs "bool" .Values.frontend.sessionCookieSecure) | quote }}
 - name: TRUSTED_PROXIES
   value: {{ include "todo.trustedProxies" . | quote }}
+{{- /* Without a public URL, API links name only hosts of ours: the Service's (helm test,
+other pods), the ingress's, and frontend.allowedHosts (e.g. a LoadBalancer's address). */}}
+{{- $hosts := concat (list (printf "%s-frontend" (include "todo.fullname" .)) (printf "%s-frontend.%s.svc" (include "todo.fullname" .) .Release.Namespace)) .Values.frontend.allowedHosts }}
+{{- if .Values.ingress.enabled }}
+{{- range .Values.ingress.hosts }}
+{{- $hosts = append $hosts .host }}
+{{- end }}
+{{- end }}
+- name: ALLOWED_HOSTS
+  value: {{ join "," $hosts | quote }}
 - name: UPSTREAM_TIMEOUT_SECONDS
   value: {{ .Values.frontend.upstreamTimeoutSeconds | quote }}
 - name: PAGE_SIZE

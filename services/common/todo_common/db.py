@@ -56,6 +56,12 @@ class SchemaNotReady(DatabaseUnavailable):
     """The app's tables are not there yet: migrations have not run (first install)."""
 
 
+class OutcomeUnknown(DatabaseUnavailable):
+    """The connection was lost while the work was running: a change it sent may have
+    committed or not. Never to be answered as a plain failure (the client would retry
+    and duplicate it) nor as a success."""
+
+
 # Per pool, named by its application_name (todo-writer, todo-reader, todo-reader-fallback).
 POOL_SIZE = Gauge(
     "todo_db_pool_size", "Connections a pool may hold, summed over processes.", ["pool"], multiprocess_mode="livesum"
@@ -191,9 +197,12 @@ class Database:
 
         If the connection is lost mid-way and ``retry`` is true the work runs again
         on a new connection; pass ``retry=False`` when running it twice could apply
-        a change twice (a plain INSERT whose reply was lost).
+        a change twice (a plain INSERT whose reply was lost). A connection lost while
+        the work ran, and not made good by the retry, is ``OutcomeUnknown``: the work
+        may have committed. ``DatabaseUnavailable`` otherwise means nothing was sent.
         """
         attempts = 2 if retry else 1
+        lost_mid_work = False  # an attempt lost its connection while its work ran
         for attempt in range(1, attempts + 1):
             try:
                 with self.connection() as conn, conn.cursor() as cur:
@@ -204,12 +213,17 @@ class Database:
                         self._query.observe(time.perf_counter() - started)
             except (psycopg2.errors.UndefinedTable, psycopg2.errors.UndefinedFunction) as exc:
                 raise SchemaNotReady(_first_line(exc)) from exc
+            except DatabaseUnavailable as exc:  # no connection could be had: this attempt sent nothing
+                if lost_mid_work:
+                    raise OutcomeUnknown(f"{self.settings.describe()}: {exc}") from exc
+                raise
             except CONNECTION_ERRORS as exc:
+                lost_mid_work = True
                 # A restart kills every idle connection too: drop them all at once.
                 self.close()
                 if attempt == attempts:
                     self._unavailable.inc()
-                    raise DatabaseUnavailable(f"{self.settings.describe()}: {_first_line(exc)}") from exc
+                    raise OutcomeUnknown(f"{self.settings.describe()}: {_first_line(exc)}") from exc
                 log.warning("database connection lost, retrying on a new one: %s", _first_line(exc))
         raise AssertionError("unreachable")
 

@@ -17,6 +17,11 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
+# The ``code`` of an answer whose change may or may not have been applied (the writer
+# lost its database connection mid-way, or the frontend its connection to the writer).
+OUTCOME_UNKNOWN = "outcome_unknown"
+
+
 class ApiError(Exception):
     """An error with a status and a message meant for the caller."""
 
@@ -27,8 +32,8 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def error_response(status: int, message: str, headers: dict | None = None):
-    response = jsonify(error=message)
+def error_response(status: int, message: str, headers: dict | None = None, **fields):
+    response = jsonify(error=message, **fields)
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -56,17 +61,28 @@ def init_app(app: Flask | Blueprint) -> None:
         return error_response(500, "internal error")
 
 
-def init_database_errors(app: Flask) -> None:
-    """Answer the database layer's errors with 503 and ``Retry-After`` (reader, writer).
+def init_database_errors(app: Flask, *, writes: bool = False) -> None:
+    """Answer the database layer's errors with 503 and ``Retry-After`` (reader, writer);
+    for a service that ``writes``, a connection lost mid-way is a 502 whose ``code`` says
+    the outcome is unknown (a 503 always means nothing was applied).
 
     ``db`` is imported here rather than at the top: the frontend uses this module too
     and its image has no PostgreSQL driver.
     """
-    from .db import DatabaseUnavailable, SchemaNotReady
+    from .db import DatabaseUnavailable, OutcomeUnknown, SchemaNotReady
 
     @app.errorhandler(DatabaseUnavailable)
     def _database_unavailable(exc: DatabaseUnavailable):
         log.warning("database unavailable: %s", exc)
+        if writes and isinstance(exc, OutcomeUnknown):
+            # Maybe committed: not a failure to retry blindly (see OUTCOME_UNKNOWN).
+            return error_response(
+                502,
+                "the connection to the database was lost while saving: the change may or may not have been"
+                " saved; retry with the same Idempotency-Key, or read before repeating it",
+                {"Retry-After": "1"},
+                code=OUTCOME_UNKNOWN,
+            )
         if isinstance(exc, SchemaNotReady):
             return error_response(
                 503,

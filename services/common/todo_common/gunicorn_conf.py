@@ -29,7 +29,9 @@ bind = f"{_env.str('HOST', '0.0.0.0')}:{_env.int('PORT', DEFAULT_PORT, minimum=1
 # /metrics has a port of its own, served by the master (when_ready below); 0 turns it off.
 metrics_port = _env.int("METRICS_PORT", DEFAULT_METRICS_PORT, minimum=0, maximum=65535)
 workers = _env.int("GUNICORN_WORKERS", 2, minimum=1)
-worker_class = "gthread"
+# gthread, with requests read whole before a thread takes them (slow clients hold no
+# thread): todo_common.gunicorn_worker.
+worker_class = "todo_common.gunicorn_worker.BufferingThreadWorker"
 # The same number sizes each process's database pool (todo_common.settings).
 threads = threads_per_worker(_env)
 # Keep-alive connections from the frontend's pool are reused across requests.
@@ -110,3 +112,17 @@ def on_exit(server):
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
     if directory.startswith(tempfile.gettempdir() + "/todo-metrics-"):
         shutil.rmtree(directory, ignore_errors=True)
+
+
+# Requests larger than the apps accept (MAX_BODY_BYTES, the same default as theirs)
+# are answered without their body being read (413, or 401 when the caller is refused
+# first); the connection then cannot be reused, so the answer says "Connection: close"
+# instead of announcing a keep-alive it would not keep.
+_max_body_bytes = _env.int("MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+
+
+def pre_request(worker, req):
+    worker.log.debug("%s %s", req.method, req.path)
+    for name, value in req.headers:
+        if name == "CONTENT-LENGTH" and value.isdigit() and int(value) > _max_body_bytes:
+            req.must_close = True

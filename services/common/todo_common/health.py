@@ -14,7 +14,8 @@ from flask import Blueprint, Flask, jsonify
 
 log = logging.getLogger(__name__)
 
-# A readiness check returns details to report, or raises to say "not ready".
+# A readiness check returns details to report, or raises to say "not ready". Details
+# may carry their own "status" (e.g. "degraded": ready, serving in a reduced way).
 ReadinessCheck = Callable[[], dict]
 
 
@@ -32,6 +33,7 @@ def init_app(app: Flask, readiness: ReadinessCheck) -> None:
         except Exception as exc:  # any failure means "not ready"; say what kind, not where
             log.warning("not ready: %s", exc)
             return jsonify(status="unavailable", error=type(exc).__name__), 503
-        return jsonify(status="ok", **details)
+        # The details may say "status" themselves (e.g. a reader serving from the primary).
+        return jsonify({"status": "ok", **details})
 
     app.register_blueprint(bp)

@@ -91,12 +91,16 @@ def _html_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        # The error's own headers go along (405's Allow, 401's WWW-Authenticate).
+        headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
         if request.path.startswith(public_api.bp.url_prefix + "/"):
             # No API route matched (unknown path, wrong method): still JSON, still CORS.
             response = error_response(exc.code, exc.description)
             response.headers.update(public_api.CORS_HEADERS)
+            response.headers.extend(headers)
             return response
-        return render_template("error.html", code=exc.code, title=exc.name, message=exc.description), exc.code
+        html = render_template("error.html", code=exc.code, title=exc.name, message=exc.description)
+        return html, exc.code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

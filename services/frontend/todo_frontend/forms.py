@@ -11,12 +11,13 @@ from todo_common.validation import InvalidField, clean_name
 
 def check_utf8(request: Request) -> None:
     """Werkzeug decodes form fields leniently (bad bytes become U+FFFD); refuse instead,
-    so what is saved is exactly what was sent. Raises InvalidField."""
+    so what is saved is exactly what was sent. Both percent-encoded bytes and raw ones
+    (``name=café`` as a client may send it) must be UTF-8. Raises InvalidField."""
     if request.mimetype != "application/x-www-form-urlencoded":
         return
     raw = request.get_data(cache=True)  # cached: request.form still parses it after
     try:
-        parse_qsl(raw.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
         raise InvalidField("the form contained bytes that are not valid UTF-8 text") from None
 

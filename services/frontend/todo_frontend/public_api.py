@@ -11,24 +11,33 @@ Tokens are stored hashed by the writer; in URLs they are kept out of the logs.
 Its clients send no cookies and read back at once after every write, so a write is
 acknowledged only after the reader has replayed it (bounded by the reader's wait),
 and API reads wait for the highest LSN written through this process.
+
+A write that committed is never answered as a failure: if the reader cannot confirm
+it (down, or the item was deleted meanwhile), the answer is still 2xx with the
+writer's own view, and ``X-Read-Your-Writes: unconfirmed`` when the next read might
+not show it yet. When the writer's answer is lost (connection dropped, timeout) the
+outcome is unknown, and the answer says so (502/504 with ``code: outcome_unknown``);
+``POST`` with an ``Idempotency-Key`` is then safe to repeat, and the frontend repeats
+it once itself. A 503 always means nothing was changed.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from todo_common import errors
 from todo_common import lsn as lsn_util
-from todo_common.errors import ApiError, error_response
+from todo_common.errors import OUTCOME_UNKNOWN, ApiError, error_response
 from todo_common.fields import checked
 from todo_common.json_body import read_object
 from todo_common.validation import MAX_ID, InvalidField, parse_whole
 
-from . import identity
-from .upstream import UpstreamRejected, UpstreamUnavailable, reader, writer
+from . import identity, session_lsn
+from .upstream import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable, reader, writer
 from .urls import external_url
 
 bp = Blueprint("public_api", __name__, url_prefix="/api")
@@ -41,7 +50,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
-    "Access-Control-Expose-Headers": "Link, Location, Retry-After, X-Truncated",
+    "Access-Control-Expose-Headers": "Link, Location, Retry-After, X-Truncated, X-Read-Your-Writes, Idempotency-Key",
     "Access-Control-Max-Age": "86400",
 }
 
@@ -54,18 +63,31 @@ class ProcessHighWater:
     acknowledged only once the reader has it).
     """
 
-    def __init__(self):
+    def __init__(self, keep_seconds: float = 60):
         self._lock = threading.Lock()
         self._lsn: str | None = None
+        self._advanced_at = 0.0
+        self.keep_seconds = keep_seconds
 
     def advance(self, lsn: str | None) -> None:
         if lsn and lsn_util.is_valid(lsn):
             with self._lock:
-                self._lsn = lsn_util.highest(self._lsn, lsn)
+                highest = lsn_util.highest(self._lsn, lsn)
+                if highest != self._lsn:
+                    self._lsn, self._advanced_at = highest, time.time()
 
     @property
     def lsn(self) -> str | None:
         return self._lsn
+
+    def feedback(self, sent: str, replay_lsn: str | None, stale: bool) -> None:
+        """Forget the mark when it is of no more use, as the session does
+        (``session_lsn.forgettable``)."""
+        with self._lock:
+            if self._lsn is not None and session_lsn.forgettable(
+                self._lsn, self._advanced_at, sent, replay_lsn, stale, self.keep_seconds
+            ):
+                self._lsn = None
 
 
 def _high_water() -> ProcessHighWater:
@@ -128,14 +150,26 @@ def _fields(data: dict, *, require_title: bool) -> dict:
     return checked(data, FIELDS, required=("title",) if require_title else (), ignored=("id", "url"))
 
 
-def _acknowledged(lsn: str, todo_id: int | None = None) -> dict | None:
-    """Wait (bounded, in the reader) until the replica shows the write; return the
-    todo as the reader now sees it when one is named."""
+UNCONFIRMED = {"X-Read-Your-Writes": "unconfirmed"}
+
+
+def _acknowledged(lsn: str | None, todo_id: int | None = None) -> tuple[dict | None, dict]:
+    """Wait (bounded, in the reader) until the replica shows the committed write; return
+    the todo as the reader now sees it when one is named (None if it is gone since),
+    and the headers to add. The write committed whatever the reader says: when it
+    cannot confirm, the answer is still a success, marked unconfirmed."""
     _high_water().advance(lsn)
-    if todo_id is None:
-        reader().counts(min_lsn=lsn)
-        return None
-    return reader().get(todo_id, min_lsn=lsn)
+    try:
+        if todo_id is None:
+            reader().counts(min_lsn=lsn)
+            return None, {}
+        return reader().get(todo_id, min_lsn=lsn), {}
+    except UpstreamRejected as exc:
+        if exc.status == 404 and todo_id is not None:
+            return None, {}  # deleted since it was written: the reader has seen the write and more
+        return None, UNCONFIRMED
+    except UpstreamUnavailable:
+        return None, UNCONFIRMED
 
 
 @bp.after_request
@@ -146,7 +180,27 @@ def _cors(response: Response) -> Response:
 
 @bp.errorhandler(UpstreamUnavailable)
 def _unavailable(exc: UpstreamUnavailable):
-    return error_response(exc.status, f"the {exc.service} service is unavailable: {exc.message}", {"Retry-After": "1"})
+    if isinstance(exc, OutcomeUnknown):
+        retry = (
+            f"retry with the same Idempotency-Key ({exc.idempotency_key})"
+            if exc.idempotency_key
+            else "read the list before repeating it (send an Idempotency-Key to make a retry safe)"
+        )
+        headers = {"Retry-After": "1"}
+        if exc.idempotency_key:
+            headers["Idempotency-Key"] = exc.idempotency_key
+        return error_response(
+            exc.status,
+            f"the {exc.service} service {exc.message}: the outcome is unknown (the change may or may not have been"
+            f" saved); {retry}",
+            headers,
+            code=OUTCOME_UNKNOWN,
+        )
+    return error_response(
+        exc.status,
+        f"the {exc.service} service is unavailable: {exc.message}; nothing was changed",
+        {"Retry-After": "1"},
+    )
 
 
 @bp.errorhandler(UpstreamRejected)
@@ -193,7 +247,7 @@ def create_token():
     # The next request may go to another pod through the replica: wait until it
     # knows the token, so the api_root works at once.
     identity.use_api_token(token["token"])
-    _acknowledged(answer["lsn"])
+    _, extra = _acknowledged(answer["lsn"])
     response = jsonify(
         token=token["token"],
         list=token["list"],
@@ -201,6 +255,7 @@ def create_token():
     )
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
+    response.headers.update(extra)
     return response
 
 
@@ -226,13 +281,18 @@ def collection():
 @bp.post("/t/<token>/todos")
 @bp.post("/todos")
 def create():
+    """201 for a create that committed, also when it is deleted before the read-back or
+    the reader cannot confirm it; a repeat with the same ``Idempotency-Key`` answers
+    the same todo again (the writer remembers it)."""
     fields = _fields(read_object(request), require_title=True)
     key = request.headers.get("Idempotency-Key")
     body, lsn = writer().create(None, fields, idempotency_key=key)
-    todo = _acknowledged(lsn, body["todo"]["id"]) or body["todo"]
-    response = jsonify(_todo_out(todo))
+    seen, extra = _acknowledged(lsn, body["todo"]["id"])
+    todo = _todo_out(seen or body["todo"])
+    response = jsonify(todo)
     response.status_code = 201
-    response.headers["Location"] = _todo_out(todo)["url"]
+    response.headers["Location"] = todo["url"]
+    response.headers.update(extra)
     return response
 
 
@@ -240,8 +300,7 @@ def create():
 @bp.delete("/todos")
 def delete_all():
     _, lsn = writer().delete_all(None, completed_only=False)
-    _acknowledged(lsn)
-    return Response(status=204)
+    return Response(status=204, headers=_acknowledged(lsn)[1])
 
 
 @bp.get("/t/<token>/todos/<todo_id:todo_id>")
@@ -257,18 +316,27 @@ def update(todo_id: int):
     if not fields:
         return one(todo_id)
     body, lsn = writer().update(todo_id, fields)
-    return jsonify(_todo_out(_acknowledged(lsn, todo_id) or body["todo"]))
+    seen, extra = _acknowledged(lsn, todo_id)
+    response = jsonify(_todo_out(seen or body["todo"]))
+    response.headers.update(extra)
+    return response
 
 
 @bp.delete("/t/<token>/todos/<todo_id:todo_id>")
 @bp.delete("/todos/<todo_id:todo_id>")
 def delete(todo_id: int):
-    _, lsn = writer().delete(todo_id)
-    _acknowledged(lsn)
-    return Response(status=204)
+    try:
+        _, lsn = writer().delete(todo_id)
+    except UpstreamRejected as exc:
+        if exc.status == 404 and exc.after_unknown:
+            # The first attempt's answer was lost and the repeat finds nothing: the
+            # first one deleted it. Done, though the reader is not asked to confirm.
+            return Response(status=204, headers=UNCONFIRMED)
+        raise
+    return Response(status=204, headers=_acknowledged(lsn)[1])
 
 
 def init_app(app, csrf) -> None:
-    app.extensions["todo_api_high_water"] = ProcessHighWater()
+    app.extensions["todo_api_high_water"] = ProcessHighWater(app.extensions["todo_settings"].lsn_keep_seconds)
     csrf.exempt(bp)  # no cookies are read here, so there is nothing to forge
     app.register_blueprint(bp)

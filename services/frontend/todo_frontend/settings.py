@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from todo_common.service_token import keys_from_env
 from todo_common.settings import Env, SettingsError, threads_per_worker
 
+# Where API links may point when neither PUBLIC_URL nor ALLOWED_HOSTS says: this machine.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
 
 @dataclass(frozen=True)
 class FrontendSettings:
@@ -21,8 +24,14 @@ class FrontendSettings:
     session_cookie_secure: bool  # SESSION_COOKIE_SECURE: default true when PUBLIC_URL is https
     public_url: str | None  # PUBLIC_URL: where people reach the site; API links are built from it
     trusted_proxies: int  # TRUSTED_PROXIES: proxies in front whose X-Forwarded-* headers count
+    # ALLOWED_HOSTS: without PUBLIC_URL, the hosts API links may be built for (comma-separated;
+    # "*", "name", "name:port", ".domain"); default: this machine's names only
+    allowed_hosts: tuple[str, ...]
     service_token_key: str = field(repr=False)  # SERVICE_TOKEN_KEY: signs calls to reader and writer
     max_body_bytes: int  # MAX_BODY_BYTES
+    # LSN_KEEP_SECONDS: a session keeps its latest write's LSN at least this long, even once
+    # the replica has replayed it (a crashed replica may show an older state for a moment)
+    lsn_keep_seconds: float
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> FrontendSettings:
@@ -42,6 +51,12 @@ class FrontendSettings:
             session_cookie_secure=env.bool("SESSION_COOKIE_SECURE", (public_url or "").startswith("https:")),
             public_url=public_url,
             trusted_proxies=env.int("TRUSTED_PROXIES", 0, minimum=0, maximum=10),
+            allowed_hosts=tuple(
+                host.strip().lower()
+                for host in (env.str("ALLOWED_HOSTS") or ",".join(LOCAL_HOSTS)).split(",")
+                if host.strip()
+            ),
             service_token_key=keys_from_env(env)[0],
             max_body_bytes=env.int("MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+            lsn_keep_seconds=env.float("LSN_KEEP_SECONDS", 60.0),
         )

@@ -8,23 +8,31 @@ and errors turned into two exceptions the views can explain to a person.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
+from typing import NoReturn
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from todo_common import request_log
+from todo_common.errors import OUTCOME_UNKNOWN
 from todo_common.lsn import COMMIT_LSN_HEADER, MIN_LSN_HEADER
 from todo_common.service_auth import NOT_SIGNED_IN, SESSION_ENDED
 
-from . import identity
+from . import identity, session_lsn
 from .settings import FrontendSettings
-from .upstream_metrics import CountingRetry, observed
+from .upstream_metrics import RETRIES, observed
 
-# Reads may be retried once on a dropped keep-alive connection; writes never, as the
-# first attempt may have been applied. Built once: urllib3 copies it to count attempts.
-_READ_RETRIES = CountingRetry(total=1, connect=1, read=0, status=0, allowed_methods={"GET"}, raise_on_status=False)
+# How a call can fail, as the person or script should hear it: a service that cannot
+# be reached (503: nothing was applied), one that did not answer in time (504), and -
+# for a change - a connection lost after the request went out, where the change may or
+# may not have been applied (OutcomeUnknown: 502, or 504 after a timeout).
+_CONNECT_ERRORS = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+# Methods that may be sent twice: reads, and changes that set a state (PATCH sets
+# fields, DELETE removes one thing). A POST is repeated only with an Idempotency-Key.
+_REPEATABLE = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 
 
 class UpstreamUnavailable(Exception):
@@ -37,14 +45,32 @@ class UpstreamUnavailable(Exception):
         self.status = status
 
 
+class Unreachable(UpstreamUnavailable):
+    """Nothing reached the service (could not connect), or a read lost its connection:
+    safe to send once more."""
+
+
+class OutcomeUnknown(UpstreamUnavailable):
+    """A change went out and no answer came back (connection lost, timeout, or the
+    writer lost its database mid-way): it may or may not have been applied. Tell the
+    caller so, never "failed": a blind retry would apply it twice."""
+
+    def __init__(self, service: str, message: str, status: int = 502, idempotency_key: str | None = None):
+        super().__init__(service, message, status)
+        self.idempotency_key = idempotency_key
+
+
 class UpstreamRejected(Exception):
-    """The service refused the request (4xx): its message is meant for the user."""
+    """The service refused the request (4xx): its message is meant for the user.
+    ``after_unknown``: an earlier attempt of the same call may have been applied (a
+    DELETE that answers 404 the second time had done its work the first)."""
 
     def __init__(self, status: int, message: str, retry_after: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.retry_after = retry_after
+        self.after_unknown = False
 
 
 class SessionEnded(UpstreamRejected):
@@ -74,7 +100,6 @@ class Upstream:
             timeout=urllib3.Timeout(connect=min(timeout, 2.0), read=timeout),
             retries=False,
         )
-        self._pool.todo_upstream = name  # names the retries CountingRetry counts
 
     @observed
     def request(
@@ -94,18 +119,39 @@ class Upstream:
         if body is not None:
             payload = json.dumps(body).encode()
             all_headers["Content-Type"] = "application/json"
+        key = all_headers.get("Idempotency-Key")
+        repeatable = method in _REPEATABLE or key is not None
+        unknown: OutcomeUnknown | None = None  # an earlier attempt's change may have been applied
+        for attempt in (1, 2):
+            try:
+                return self._once(method, url, payload, all_headers)
+            except OutcomeUnknown as exc:
+                exc.idempotency_key = key
+                if not repeatable or attempt == 2:
+                    raise
+                unknown = exc  # safe to send again: the repeat is a replay
+                RETRIES.labels(self.name).inc()
+            except UpstreamUnavailable as exc:
+                if unknown is not None:  # the repeat could not be sent: still unknown
+                    raise unknown from exc
+                if attempt == 2 or not isinstance(exc, Unreachable):
+                    raise  # an answer (a 503 says why) or a timeout: not repeated
+                # Nothing was applied: once more, a restarted pod may be there now.
+                RETRIES.labels(self.name).inc()
+                time.sleep(0.05)
+            except UpstreamRejected as exc:
+                exc.after_unknown = unknown is not None
+                raise
+        raise AssertionError("unreachable")
+
+    def _once(self, method: str, url: str, payload: bytes | None, headers: dict) -> Answer:
+        change = method not in ("GET", "HEAD")
         try:
-            response = self._pool.urlopen(
-                method,
-                url,
-                body=payload,
-                headers=all_headers,
-                retries=_READ_RETRIES if method == "GET" else False,
-            )
-        except urllib3.exceptions.TimeoutError:
-            raise UpstreamUnavailable(self.name, "did not answer in time", 504) from None
+            response = self._pool.urlopen(method, url, body=payload, headers=headers, retries=False)
+        except urllib3.exceptions.MaxRetryError as exc:  # only if a caller passes retries
+            self._raise_for(exc.reason or exc, change)
         except urllib3.exceptions.HTTPError as exc:
-            raise UpstreamUnavailable(self.name, f"unreachable ({type(exc).__name__})") from None
+            self._raise_for(exc, change)
         try:
             data = json.loads(response.data) if response.data else {}
         except ValueError:
@@ -113,13 +159,39 @@ class Upstream:
         if not isinstance(data, dict):
             data = {}
         if response.status >= 500:
-            raise UpstreamUnavailable(self.name, data.get("error") or f"answered {response.status}", 503)
+            message = data.get("error") or f"answered {response.status}"
+            if change and (response.status != 503 or data.get("code") == OUTCOME_UNKNOWN):
+                # Only a 503 says "nothing applied"; a 500 or 502 may come after a commit.
+                raise OutcomeUnknown(self.name, message, 502)
+            raise UpstreamUnavailable(self.name, message, 503 if response.status != 504 else 504)
         if response.status == 401 and data.get("code") in (SESSION_ENDED, NOT_SIGNED_IN):
             raise SessionEnded(401, data["error"])
         if response.status >= 400:
             message = data.get("error") or f"request refused ({response.status})"
             raise UpstreamRejected(response.status, message, response.headers.get("Retry-After"))
         return Answer(response.status, data, response.headers)
+
+    def _raise_for(self, exc: BaseException, change: bool) -> NoReturn:
+        if isinstance(exc, _CONNECT_ERRORS):
+            raise Unreachable(self.name, "unreachable (could not connect)", 503) from None
+        if isinstance(exc, urllib3.exceptions.TimeoutError):  # the request went out; no answer in time
+            if change:
+                raise OutcomeUnknown(self.name, "did not answer in time", 504) from None
+            raise UpstreamUnavailable(self.name, "did not answer in time", 504) from None
+        # The connection dropped after the request went out (ProtocolError and the like).
+        if change:
+            raise OutcomeUnknown(self.name, f"the connection was lost ({type(exc).__name__})", 502) from None
+        raise Unreachable(self.name, f"the connection was lost ({type(exc).__name__})", 503) from None
+
+
+def _lsn_feedback(sent: str, headers) -> None:
+    """Pass on what the reader said about the LSN we sent: to the session (pages) or
+    to the process's high-water mark (public API), which forget it when useless."""
+    replay, stale = headers.get("X-Replay-LSN"), headers.get("X-Min-LSN-Status") == "stale"
+    if g.get("api_request"):
+        current_app.extensions["todo_api_high_water"].feedback(sent, replay, stale)
+    else:
+        session_lsn.feedback(sent, replay, stale)
 
 
 def _headers(min_lsn: str | None = None) -> dict:
@@ -136,7 +208,10 @@ class ReaderClient:
         self.upstream = upstream
 
     def _get(self, path: str, min_lsn: str | None, query: dict | None = None) -> dict:
-        return self.upstream.request("GET", path, query=query, headers=_headers(min_lsn)).data
+        answer = self.upstream.request("GET", path, query=query, headers=_headers(min_lsn))
+        if min_lsn:
+            _lsn_feedback(min_lsn, answer.headers)
+        return answer.data
 
     def page(
         self, list_id: int | None, *, status: str, after: int, limit: int, min_lsn: str | None, with_lists: bool = False

@@ -9,13 +9,16 @@ anything that is not theirs."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -28,7 +31,7 @@ from flask_wtf.csrf import CSRFError
 from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_whole
 
 from . import forms, identity, session_lsn
-from .upstream import SessionEnded, UpstreamRejected, UpstreamUnavailable, reader, writer
+from .upstream import OutcomeUnknown, SessionEnded, UpstreamRejected, UpstreamUnavailable, reader, writer
 
 bp = Blueprint("web", __name__)
 
@@ -104,10 +107,18 @@ def _focus_targets(page: dict | None, hint: str | None) -> dict:
     return {"control": "filter" if counts["all"] else "add"}
 
 
+_LIST_PATH = re.compile(r"/lists/([1-9][0-9]{0,18})")
+
+
 def _back(list_id: int | None, focus: str | None = None):
     """Answer a change: for a form, a redirect to the list view it was sent from
     (status and page kept; built from our own parameters only, never the raw
-    Referer: no open redirect); for the page's script, that view's new HTML."""
+    Referer: no open redirect); for the page's script, that view's new HTML.
+    Without a list id (a change whose answer did not name it) it is the list the
+    form was on, as its Referer says, else the first."""
+    if list_id is None:
+        sent_from = _LIST_PATH.fullmatch(urlsplit(request.referrer or "").path)
+        list_id = int(sent_from.group(1)) if sent_from else None
     status, after = _referrer_view()
     if _wants_json():
         return _fragment(list_id, status, after, focus)
@@ -136,7 +147,8 @@ def _fragment(list_id: int | None, status: str, after: int, focus: str | None):
         focus=_focus_targets(page, _focus_hint(focus)),
     )
     counts = page["counts"]
-    return jsonify(html=html, counts=counts, title=f"({counts['active']}) {page['list']['name']} · Todo", saved=True)
+    title = f"({counts['active']}) {page['list']['name']} · Todo"
+    return jsonify(html=html, counts=counts, title=title, saved=True)
 
 
 def _read_page(list_id: int | None, status: str, after: int) -> dict:
@@ -163,10 +175,13 @@ def render_list(
     error: str | None = None,
     http_status: int = 200,
     draft_name: str = "",
+    form_key: str | None = None,
     focus: str | None = None,
 ):
     """A list's page (the first list when ``list_id`` is None). If the reader is down
-    the page still renders (with the add form and any draft), says why, and answers 503."""
+    the page still renders (with the add form and any draft), says why, and answers 503.
+    ``form_key`` is the add form's idempotency key: a new one for a new form, the
+    same one when a form whose outcome is unknown comes back."""
     page, list_error = None, None
     try:
         page = _read_page(list_id, status, after)
@@ -194,6 +209,7 @@ def render_list(
         error=error,
         list_error=list_error,
         draft_name=draft_name,
+        form_key=form_key or uuid.uuid4().hex,
         # A refused form keeps the focus in the add field, where the reason is.
         focus=_focus_targets(page, None if error else _focus_hint(focus)),
     )
@@ -226,8 +242,21 @@ def _reshow(message: str, http_status: int):
             pass  # no such item, or it can't be read: fall back to the list
     status, after = _referrer_view()
     draft_name = text if request.endpoint == "web.add" else ""
+    # After an unknown outcome the same key goes back, so submitting again cannot add twice.
+    form_key = _form_key() if request.endpoint == "web.add" and g.get("outcome_unknown") else None
     list_id = (request.view_args or {}).get("list_id")
-    return render_list(list_id, status, after, error=message, http_status=http_status, draft_name=draft_name)
+    return render_list(
+        list_id, status, after, error=message, http_status=http_status, draft_name=draft_name, form_key=form_key
+    )
+
+
+_FORM_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _form_key() -> str | None:
+    """The add form's idempotency key, if it sent a well-formed one."""
+    key = request.form.get("form_key", "") if request.mimetype == "application/x-www-form-urlencoded" else ""
+    return key if _FORM_KEY.match(key) else None
 
 
 def _wants_json() -> bool:
@@ -301,6 +330,16 @@ def _rejected(exc: UpstreamRejected):
 
 @bp.errorhandler(UpstreamUnavailable)
 def _unavailable(exc: UpstreamUnavailable):
+    if isinstance(exc, OutcomeUnknown):
+        g.outcome_unknown = True
+        message = (
+            f"We could not confirm your change: the {exc.service} service {exc.message}. It may or may not have"
+            " been saved; submitting again is safe (it will not be added twice)."
+            if request.endpoint == "web.add"
+            else f"We could not confirm your change: the {exc.service} service {exc.message}. It may or may not"
+            " have been saved; reload the list to see."
+        )
+        return _form_problem(_FormProblem(message, exc.status))
     what = "saved" if request.method == "POST" else "loaded"
     message = (
         f"Your change could not be {what}: the {exc.service} service is unavailable ({exc.message}). Please try again."
@@ -327,8 +366,15 @@ def show_list(list_id: int):
 @bp.post("/lists/<id:list_id>/todos")
 @bp.post("/todos", defaults={"list_id": None})
 def add(list_id: int | None):
-    """Add to a list (``/todos``: the first one, when the page could not say which)."""
-    _, lsn = writer().create(list_id, {"name": forms.name_field(request)})
+    """Add to a list (``/todos``: the first one, when the page could not say which).
+
+    The form's key and the name make the writer's Idempotency-Key: the same form sent
+    twice with the same text (a retry after an error, a double click) adds one item;
+    an old form sent again with other text (the back button) adds that as a new item."""
+    name = forms.name_field(request)
+    form_key = _form_key()
+    key = hashlib.sha256(f"{form_key}\n{name}".encode()).hexdigest() if form_key else None
+    _, lsn = writer().create(list_id, {"name": name}, idempotency_key=key)
     session_lsn.remember(lsn)
     return _back(list_id)
 
@@ -365,7 +411,12 @@ def rename(todo_id: int):
 
 @bp.post("/todos/<todo_id:todo_id>/delete")
 def delete(todo_id: int):
-    body, lsn = writer().delete(todo_id)
+    try:
+        body, lsn = writer().delete(todo_id)
+    except UpstreamRejected as exc:
+        if exc.status == 404 and exc.after_unknown:  # the first, unanswered attempt deleted it
+            return _back(None, f"item-{todo_id}")
+        raise
     session_lsn.remember(lsn)
     return _back(body["list"], f"item-{todo_id}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, g
 
 from todo_common import errors, health, logs, metrics, request_log, routing, service_auth
-from todo_common.db import Database
+from todo_common.db import Database, DatabaseUnavailable
 from todo_common.settings import load as load_settings
 
 from . import api, replication_metrics, store
@@ -20,11 +20,20 @@ def create_app(settings: ReaderSettings | None = None) -> Flask:
     replica = Database(settings.database)
     fallback = Database(settings.fallback_database) if settings.fallback_database else None
     app.extensions["todo_settings"] = settings
-    app.extensions["todo_reader"] = ConsistentReader(replica, fallback, settings.lsn_wait_timeout)
+    reader = ConsistentReader(replica, fallback, settings.lsn_wait_timeout, settings.lsn_max_concurrent_waits)
+    app.extensions["todo_reader"] = reader
 
     def readiness() -> dict:
         # A missing schema is reported, not a reason to be unready (see the writer's readiness).
-        return {**store.replication_status(replica), "fallback": settings.fallback_database is not None}
+        try:
+            status = store.replication_status(replica)
+        except DatabaseUnavailable:
+            if fallback is None:
+                raise
+            # Reads go to the primary meanwhile: still ready, and saying so.
+            fallback.run(store.current_wal_lsn)  # raises (not ready) when the primary is down too
+            return {"status": "degraded", "detail": "replica unreachable, serving from the primary", "fallback": True}
+        return {**status, "fallback": settings.fallback_database is not None}
 
     routing.init_app(app)
     errors.init_app(app)

@@ -5,7 +5,10 @@ Whose data comes from the frontend's service token (the actor); another account'
 list or item is a 404, as one that does not exist.
 
 Every endpoint accepts ``X-Min-LSN`` (or ``?min_lsn=``) and then answers only with
-data that includes that write; ``X-Served-By`` says which server answered. The SQL
+data that includes that write; ``X-Served-By`` says which server answered,
+``X-Replay-LSN`` how far the replica had replayed (so a caller can stop sending an LSN
+it has reached) and ``X-Min-LSN-Status: stale`` that the LSN is ahead of the primary
+(a session from before a restore: forget it; the answer holds current data). The SQL
 and its running live in ``store.py``; this module reads the request and shapes the
 answer.
 """
@@ -20,7 +23,7 @@ from todo_common.service_auth import actor
 from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_whole
 
 from . import store
-from .lsn_wait import ConsistentReader, ReplicaBehind
+from .lsn_wait import ConsistentReader, ReplicaBehind, Served, TooManyWaits
 
 bp = Blueprint("reader_api", __name__, url_prefix="/v1")
 
@@ -48,14 +51,18 @@ def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
         raise ApiError(400, str(exc)) from None
 
 
-def _respond(body: str, served_by: str) -> Response:
+def _respond(body: str, served: Served) -> Response:
     response = Response(body, mimetype="application/json")
-    response.headers["X-Served-By"] = served_by
+    response.headers.update(served.headers())
     return response
 
 
 @bp.errorhandler(ReplicaBehind)
 def _replica_behind(exc: ReplicaBehind):
+    if isinstance(exc, TooManyWaits):
+        return error_response(
+            503, "too many reads are waiting for the replica to catch up; try again in a moment", {"Retry-After": "1"}
+        )
     timeout_ms = current_app.extensions["todo_settings"].lsn_wait_timeout_ms
     return error_response(
         503,
@@ -64,11 +71,11 @@ def _replica_behind(exc: ReplicaBehind):
     )
 
 
-def _found(answer: tuple[str | None, str], what: str) -> Response:
-    body, served_by = answer
+def _found(answer: tuple[str | None, Served], what: str) -> Response:
+    body, served = answer
     if body is None:
         raise ApiError(404, f"{what} not found")
-    return _respond(body, served_by)
+    return _respond(body, served)
 
 
 def _list_arg() -> int | None:

@@ -17,6 +17,9 @@ class ReaderSettings:
     # SERVICE_TOKEN_KEY (+ SERVICE_TOKEN_PREVIOUS_KEY while rotating); never in a repr
     service_token_keys: tuple[str, ...] = field(repr=False)
     lsn_wait_timeout_ms: int  # LSN_WAIT_TIMEOUT_MS: longest wait for the replica to catch up
+    # LSN_MAX_CONCURRENT_WAITS: reads of one process that may wait at once; the rest go
+    # to the fallback (or 503) at once, so waits never starve other reads
+    lsn_max_concurrent_waits: int
     max_page_size: int  # MAX_PAGE_SIZE
 
     @property
@@ -37,5 +40,8 @@ class ReaderSettings:
             fallback_database=fallback,
             service_token_keys=keys_from_env(env),
             lsn_wait_timeout_ms=env.int("LSN_WAIT_TIMEOUT_MS", 1000, minimum=0, maximum=60000),
+            lsn_max_concurrent_waits=env.int(
+                "LSN_MAX_CONCURRENT_WAITS", max(1, pool_size // 2), minimum=1, maximum=pool_size
+            ),
             max_page_size=env.int("MAX_PAGE_SIZE", 500, minimum=1, maximum=10000),
         )

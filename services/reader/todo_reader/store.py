@@ -3,12 +3,12 @@
 PostgreSQL builds the JSON itself, so a page of 250 items is one round trip and one
 string handed to the caller, with no per-row Python work. ``page``, ``one`` and
 ``counts`` run through a ``ConsistentReader`` (``lsn_wait.py``), which waits for the
-caller's minimum LSN first; each returns ``(json_text, served_by)``.
+caller's minimum LSN first; each returns ``(json_text, Served)``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from todo_common.db import Database
 from todo_common.ownership import Owner, TokenScope, resolve
@@ -16,7 +16,7 @@ from todo_common.service_token import Actor
 from todo_common.validation import STATUSES
 
 if TYPE_CHECKING:
-    from .lsn_wait import ConsistentReader
+    from .lsn_wait import ConsistentReader, Served
 
 # A todo as the API shows it; the page aggregates whole rows of this shape, which
 # PostgreSQL serialises faster than a json_build_object call per row.
@@ -115,9 +115,14 @@ FROM accounts a WHERE a.id = %(account)s
 
 # True once this server shows everything up to the LSN. A server that is not in
 # recovery (a primary, or an external database without replicas) has nothing to wait for.
+# With it: how far this server has replayed (a primary: its current position), and
+# how far it has received from the primary (NULL when not streaming).
 CAUGHT_UP_SQL = """
-SELECT NOT pg_is_in_recovery() OR coalesce(pg_last_wal_replay_lsn() >= %(lsn)s::pg_lsn, false)
+SELECT NOT pg_is_in_recovery() OR coalesce(pg_last_wal_replay_lsn() >= %(lsn)s::pg_lsn, false),
+       (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text,
+       pg_last_wal_receive_lsn()::text
 """
+CURRENT_WAL_LSN_SQL = "SELECT pg_current_wal_lsn()::text"
 
 REPLICATION_STATUS_SQL = """
 SELECT pg_is_in_recovery(),
@@ -184,14 +189,14 @@ def page(
     limit: int,
     with_lists: bool,
     min_lsn: str | None,
-) -> tuple[str | None, str]:
+) -> tuple[str | None, Served]:
     """One keyset page of a list's ``status`` items after id ``after``, with next/prev,
     counts and (``with_lists``) the account's lists; None when the list is not theirs."""
     params = {"after": after, "limit": limit, "with_lists": with_lists}
     return reader.read(_json_text(reader, actor, PAGE_SQL[status], params, list_id=list_id, one_list=True), min_lsn)
 
 
-def one(reader: ConsistentReader, actor: Actor, todo_id: int, *, min_lsn: str | None) -> tuple[str | None, str]:
+def one(reader: ConsistentReader, actor: Actor, todo_id: int, *, min_lsn: str | None) -> tuple[str | None, Served]:
     """One item, or None as the text when the actor has no item with this id."""
     return reader.read(_json_text(reader, actor, ONE_SQL, {"id": todo_id}), min_lsn)
 
@@ -200,17 +205,30 @@ def counts(reader: ConsistentReader, actor: Actor, list_id: int | None, *, min_l
     return reader.read(_json_text(reader, actor, COUNTS_SQL, {}, list_id=list_id, one_list=True), min_lsn)
 
 
-def lists(reader: ConsistentReader, actor: Actor, *, min_lsn: str | None) -> tuple[str | None, str]:
+def lists(reader: ConsistentReader, actor: Actor, *, min_lsn: str | None) -> tuple[str | None, Served]:
     return reader.read(_json_text(reader, actor, LISTS_SQL, {}, sessions_only=True), min_lsn)
 
 
-def account(reader: ConsistentReader, actor: Actor, *, min_lsn: str | None) -> tuple[str | None, str]:
+def account(reader: ConsistentReader, actor: Actor, *, min_lsn: str | None) -> tuple[str | None, Served]:
     return reader.read(_json_text(reader, actor, ACCOUNT_SQL, {}, sessions_only=True), min_lsn)
 
 
-def caught_up(cur, lsn: str) -> bool:
-    """Whether the server behind ``cur`` has replayed ``lsn`` (run outside a transaction)."""
+class Position(NamedTuple):
+    caught_up: bool
+    replay_lsn: str | None
+    receive_lsn: str | None
+
+
+def caught_up(cur, lsn: str) -> Position:
+    """Whether the server behind ``cur`` has replayed ``lsn`` (run outside a
+    transaction), with its replay and receive positions."""
     cur.execute(CAUGHT_UP_SQL, {"lsn": lsn})
+    return Position(*cur.fetchone())
+
+
+def current_wal_lsn(cur) -> str:
+    """The primary's current WAL position (run on the fallback connection)."""
+    cur.execute(CURRENT_WAL_LSN_SQL)
     return cur.fetchone()[0]
 
 

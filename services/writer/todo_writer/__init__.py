@@ -31,7 +31,7 @@ def create_app(settings: WriterSettings | None = None) -> Flask:
 
     routing.init_app(app)
     errors.init_app(app)
-    errors.init_database_errors(app)
+    errors.init_database_errors(app, writes=True)
     health.init_app(app, readiness)
     metrics.init_app(app)
     # Account ids in the logs are hashes keyed with the service-token key.

@@ -14,7 +14,7 @@
 // way, so the page the server renders explains it, exactly as without JavaScript.
 (function () {
   "use strict";
-  if (!window.fetch || !window.URLSearchParams || !window.FormData || !Element.prototype.closest) return;
+  if (!window.fetch || !window.URLSearchParams || !window.FormData || !window.crypto || !Element.prototype.closest) return;
 
   var region = document.getElementById("list-region");
   var addForm = document.querySelector("form.add-form");
@@ -209,11 +209,21 @@
 
     if (form === addForm) {
       var name = addField.value.trim();
-      // Cleared at once, so the next item can be typed; put back if it was not saved.
+      // Cleared at once, so the next item can be typed, with a key of its own (the
+      // form's key makes the writer's Idempotency-Key: the same key and text add one
+      // item). If this one's outcome is not known, text and key come back, so that
+      // sending it again cannot add it twice.
+      var formKey = form.querySelector("input[name=form_key]");
+      var sentKey = formKey && formKey.value;
       addField.value = "";
+      if (formKey) formKey.value = newKey();
       how.sentFrom = addField;
       how.field = addField;
-      how.failed = function () { if (!addField.value) addField.value = name; };
+      how.failed = function () {
+        if (addField.value) return;
+        addField.value = name;
+        if (formKey) formKey.value = sentKey;
+      };
       how.message = function (data) { return "Added " + quoted(name) + "." + left(data); };
     } else if (form.classList.contains("item-form") || form.classList.contains("list-action")) {
       if (form.dataset.busy) {
@@ -229,6 +239,12 @@
     event.preventDefault();
     enqueue(function () { return send(action, body, how); });
   });
+
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
 
   function describe(form, submitter) {
     var item = form.closest(".todo");
