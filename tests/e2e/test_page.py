@@ -5,14 +5,11 @@ like the app."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from .ui import ADD_LABEL, App
-
-SCREENSHOTS = Path("/tmp")
+from .ui import ADD_LABEL, App, screenshot
 
 
 def test_toggle_with_javascript_does_not_reload(app: App, js_page, unique):
@@ -128,7 +125,21 @@ def test_phone_viewport_has_no_horizontal_scroll(app: App, person, new_context, 
     for selector in ("li.todo", ".add-form", ".list-footer"):
         boxes = page.locator(selector).evaluate_all("els => els.map(e => e.getBoundingClientRect().right)")
         assert max(boxes) <= 375, (selector, boxes)
-    page.screenshot(path=str(SCREENSHOTS / f"todo-phone-{'js' if javascript else 'nojs'}.png"), full_page=True)
+    # One layout for every row, however long its name: the toggle, the Rename
+    # control and the delete button each in one column, on the row's one line.
+    for control in (".toggle", ".rename-link", ".delete"):
+        lefts = page.locator(f"li.todo {control}").evaluate_all(
+            "els => els.map(e => Math.round(e.getBoundingClientRect().left))"
+        )
+        assert len(set(lefts)) == 1, (control, lefts)
+    middles = page.locator("li.todo").evaluate_all(
+        """rows => rows.map(row => ['.toggle', '.rename-link', '.delete'].map(s => {
+            const box = row.querySelector(s).getBoundingClientRect();
+            return Math.round(box.top + box.height / 2);
+        }))"""
+    )
+    assert all(len(set(row)) == 1 for row in middles), middles
+    screenshot(page, f"list-375-{'js' if javascript else 'nojs'}-long-names")
 
 
 UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
@@ -174,25 +185,30 @@ def test_phone_viewport_other_pages(app: App, new_context, unique):
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_role("table", name="Your API tokens")).to_contain_text("w" * 100)
     _no_horizontal_scroll(page, "/account/tokens")
-    page.screenshot(path=str(SCREENSHOTS / "todo-phone-account.png"), full_page=True)
+    screenshot(page, "account-375-new-token")
 
 
 def test_every_field_and_button_has_a_label(app: App, person, js_page, unique):
     page = js_page
-    app.create(person, [f"labelled {unique}"])
+    [item_id] = app.create(person, [f"labelled {unique}"])
     app.create(person, [f"labelled done {unique}"], completed=True)
     app.open(page)
     _assert_every_field_is_labelled(page)
     # Found by their labels, as a screen reader user would.
     expect(page.get_by_role("textbox", name=ADD_LABEL)).to_have_count(1)
-    expect(page.get_by_role("link", name=f"Rename labelled {unique}")).to_have_count(1)
+    # With JavaScript the Rename link opens the editor in place: a button.
+    expect(page.get_by_role("button", name=f"Rename labelled {unique}")).to_have_count(1)
     expect(page.get_by_role("button", name="Add")).to_have_count(1)
     expect(page.get_by_role("button", name=f"Not complete: labelled {unique}")).to_have_count(1)
     expect(page.get_by_role("button", name=f"Completed: labelled done {unique}")).to_have_count(1)
     expect(page.get_by_role("list", name="Items")).to_have_count(1)
     expect(page.get_by_role("navigation", name="Your lists")).to_have_count(1)
     expect(page.get_by_role("navigation", name="Account")).to_have_count(1)
-    page.get_by_role("link", name=f"Rename labelled {unique}").click()
+    page.get_by_role("button", name=f"Rename labelled {unique}").click()
+    _assert_every_field_is_labelled(page)
+    expect(page.get_by_role("textbox", name=f"New name for “labelled {unique}”")).to_have_count(1)
+    page.keyboard.press("Escape")
+    app.open(page, f"/todos/{item_id}/edit")  # the rename page, for JavaScript off
     _assert_every_field_is_labelled(page)
     expect(page.get_by_role("textbox", name=f"New name for “labelled {unique}”")).to_have_count(1)
 
@@ -312,12 +328,23 @@ def test_form_sent_after_the_session_cookie_was_lost_asks_to_log_in(app: App, pe
     expect(page.locator("li.empty")).to_have_text("Nothing to do yet. Add an item above.")
 
 
-def test_screenshot_of_the_main_page(app: App, person, new_context, unique):
-    """Not an assertion on pixels: a picture to look at after a layout change."""
-    app.create(person, [f"Buy milk {unique}", "Write the report", "Call the plumber about the kitchen sink"])
+def test_screenshots(app: App, new_context):
+    """Not an assertion on pixels: pictures to look at after a layout change, at a
+    phone's width and a laptop's (build/screenshots; the README shows some)."""
+    person = app.sign_up(username="alice")  # each test stack is new: the name is free
+    app.create(person, ["Buy milk", "Write the report", "Call the plumber about the kitchen sink, which leaks again"])
     app.create(person, ["Book train tickets"], completed=True)
-    page = new_context(person=person, viewport={"width": 1024, "height": 700}).new_page()
-    app.open(page)
-    path = SCREENSHOTS / "todo-main.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 1000
+    for width, height in ((1280, 800), (375, 740)):
+        page = new_context(person=person, viewport={"width": width, "height": height}).new_page()
+        app.open(page)
+        path = screenshot(page, f"list-{width}", docs=True)
+        assert path.stat().st_size > 1000
+        # Editing an item in place (JavaScript on).
+        app.rename_control(page, "Write the report").click()
+        field = page.get_by_label("New name for “Write the report”")
+        field.press("End")
+        page.keyboard.type(" for Friday")
+        screenshot(page, f"list-{width}-editing", docs=True)
+        field.press("Escape")
+        app.open(page, "/account")
+        screenshot(page, f"account-{width}", docs=width == 375)

@@ -4,10 +4,13 @@ controls found the way a person finds them."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 from flask import Flask
@@ -19,6 +22,11 @@ from todo_common.service_token import Actor
 
 TIMEOUT = 10
 ADD_LABEL = "What needs to be done?"
+REPO = Path(__file__).resolve().parents[2]
+# Screenshots the tests take, kept as artefacts to look at (git-ignored); with
+# UPDATE_DOCS_SCREENSHOTS=1 the ones the README shows are copied to docs/screenshots.
+SCREENSHOTS = REPO / "build" / "screenshots"
+DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -26,6 +34,17 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def new_username(tag: str = "") -> str:
     """Unique per call; ``tag`` (a test's own word) makes a failure easier to place."""
     return f"e2e{tag}-{uuid.uuid4().hex[:12]}"[:40]
+
+
+def screenshot(page, name: str, *, docs: bool = False) -> Path:
+    """A full-page PNG under build/screenshots (and docs/screenshots when asked to)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if docs and os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
+    return path
 
 
 @dataclass
@@ -157,6 +176,15 @@ class App:
     @staticmethod
     def toggle(page, name: str):
         return App.item(page, name).locator("button.toggle")
+
+    @staticmethod
+    def rename_control(page, name: str):
+        """The item's Rename link (with JavaScript it opens the editor in place, as a button)."""
+        return App.item(page, name).locator("a.rename-link")
+
+    @staticmethod
+    def delete_button(page, name: str):
+        return App.item(page, name).get_by_role("button", name=f"Delete {name}", exact=True)
 
     @staticmethod
     def counter(page):

@@ -1,8 +1,11 @@
 """The pages of a person's lists. Every change is a form POST (CSRF-checked) answered
 with a redirect; the page it lands on reads with the user's own LSN, so it shows the
-change. A form that could not be saved comes back with what the user typed and why.
-Only signed-in people get here; the reader and writer answer 404 for anything that
-is not theirs."""
+change, and puts the focus back where the person was (``?focus=``, honoured with
+``autofocus``, which needs no script). The page's script sends the same forms with
+``X-Requested-With: fetch`` and gets the list's new HTML instead of a redirect, read
+the same way. A form that could not be saved comes back with what the user typed
+and why. Only signed-in people get here; the reader and writer answer 404 for
+anything that is not theirs."""
 
 from __future__ import annotations
 
@@ -11,7 +14,18 @@ import re
 import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 
 from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_whole
@@ -52,16 +66,105 @@ def _not_found(message: str):
     return render_template("error.html", code=404, title="Not Found", message=message), 404
 
 
-def _list_url(list_id: int | None, status: str = "all", after: int = 0) -> str:
+def _list_url(list_id: int | None, status: str = "all", after: int = 0, focus: str | None = None) -> str:
     if list_id is None:
-        return url_for("web.index", **_view_query(status, after))
-    return url_for("web.show_list", list_id=list_id, **_view_query(status, after))
+        return url_for("web.index", **_view_query(status, after), focus=focus)
+    return url_for("web.show_list", list_id=list_id, **_view_query(status, after), focus=focus)
 
 
-def _back(list_id: int | None):
-    """Redirect to the list view the form was sent from (status and page kept).
-    Built from our own parameters only, never the raw Referer: no open redirect."""
-    return redirect(_list_url(list_id, *_referrer_view()), 303)
+# Where the focus goes after a change: an item's toggle ("item-ID") or its Rename
+# link ("rename-ID"), or a list control. An item that has left the view (deleted,
+# or toggled out of a filter) hands the focus to its neighbour: ids are in list
+# order, so the next one is the first shown id above it, else the last one below.
+_FOCUS_HINT = re.compile(r"(item|rename)-([1-9][0-9]{0,18})|mark-all|clear-completed")
+
+
+def _focus_hint(value: str | None) -> str | None:
+    return value if value and _FOCUS_HINT.fullmatch(value) else None
+
+
+def _focus_targets(page: dict | None, hint: str | None) -> dict:
+    """What gets ``autofocus`` on the list page: {"toggle": id} or {"rename": id}
+    (ids as text, as the template has them), or {"control": "add" | "mark-all" |
+    "clear-completed" | "filter"}. Without a hint it is the add field, as always."""
+    if page is None or hint is None:
+        return {"control": "add"}
+    counts = page["counts"]
+    if hint in ("mark-all", "clear-completed"):
+        if hint == "clear-completed" and not counts["completed"]:
+            hint = "filter"  # cleared: the button is gone, the filters are beside where it was
+        return {"control": hint if counts["all"] else "add"}
+    kind, _, number = hint.partition("-")
+    todo_id = int(number)
+    shown = [item["id"] for item in page["items"]]
+    if todo_id in shown:
+        return {"rename" if kind == "rename" else "toggle": number}
+    after = [i for i in shown if i > todo_id]
+    before = [i for i in shown if i < todo_id]
+    if after or before:
+        return {"toggle": str(after[0] if after else before[-1])}
+    # The view is empty now: its filter link if the list still has items, else the add field.
+    return {"control": "filter" if counts["all"] else "add"}
+
+
+_LIST_PATH = re.compile(r"/lists/([1-9][0-9]{0,18})")
+
+
+def _back(list_id: int | None, focus: str | None = None):
+    """Answer a change: for a form, a redirect to the list view it was sent from
+    (status and page kept; built from our own parameters only, never the raw
+    Referer: no open redirect); for the page's script, that view's new HTML.
+    Without a list id (a change whose answer did not name it) it is the list the
+    form was on, as its Referer says, else the first."""
+    if list_id is None:
+        sent_from = _LIST_PATH.fullmatch(urlsplit(request.referrer or "").path)
+        list_id = int(sent_from.group(1)) if sent_from else None
+    status, after = _referrer_view()
+    if _wants_json():
+        return _fragment(list_id, status, after, focus)
+    return redirect(_list_url(list_id, status, after, focus), 303)
+
+
+def _fragment(list_id: int | None, status: str, after: int, focus: str | None):
+    """The list's items and controls after a change, as the page's script puts them
+    in place: read through the reader with the session's LSN, like the page itself.
+    The change is saved even if this read fails: then the answer says so (200,
+    html null) and the script reloads the page rather than send the form again."""
+    try:
+        page = _read_page(list_id, status, after)
+    except SessionEnded:
+        raise
+    except (UpstreamRejected, UpstreamUnavailable):
+        return jsonify(html=None, saved=True)
+    html = render_template(
+        "_list.html",
+        page=page,
+        list_id=page["list"]["id"],
+        list_path=url_for("web.show_list", list_id=page["list"]["id"]),
+        status=status,
+        after=after,
+        view_query=_view_query_string(status, after),
+        focus=_focus_targets(page, _focus_hint(focus)),
+    )
+    counts = page["counts"]
+    title = f"({counts['active']}) {page['list']['name']} · Todo"
+    return jsonify(html=html, counts=counts, title=title, saved=True)
+
+
+def _read_page(list_id: int | None, status: str, after: int) -> dict:
+    return reader().page(
+        list_id,
+        status=status,
+        after=after,
+        limit=current_app.extensions["todo_settings"].page_size,
+        min_lsn=session_lsn.current(),
+        with_lists=True,
+    )
+
+
+def _view_query_string(status: str, after: int) -> str:
+    query = urlencode({k: v for k, v in _view_query(status, after).items() if v is not None})
+    return f"?{query}" if query else ""
 
 
 def render_list(
@@ -73,6 +176,7 @@ def render_list(
     http_status: int = 200,
     draft_name: str = "",
     form_key: str | None = None,
+    focus: str | None = None,
 ):
     """A list's page (the first list when ``list_id`` is None). If the reader is down
     the page still renders (with the add form and any draft), says why, and answers 503.
@@ -80,14 +184,7 @@ def render_list(
     same one when a form whose outcome is unknown comes back."""
     page, list_error = None, None
     try:
-        page = reader().page(
-            list_id,
-            status=status,
-            after=after,
-            limit=current_app.extensions["todo_settings"].page_size,
-            min_lsn=session_lsn.current(),
-            with_lists=True,
-        )
+        page = _read_page(list_id, status, after)
     except SessionEnded:
         raise
     except UpstreamRejected as exc:
@@ -101,7 +198,6 @@ def render_list(
         )
         http_status = max(http_status, exc.status)
     shown_list = page["list"]["id"] if page else list_id
-    view_query = urlencode({k: v for k, v in _view_query(status, after).items() if v is not None})
     html = render_template(
         "index.html",
         page=page,
@@ -109,11 +205,13 @@ def render_list(
         list_path=url_for("web.show_list", list_id=shown_list) if shown_list else "",
         status=status,
         after=after,
-        view_query=f"?{view_query}" if view_query else "",
+        view_query=_view_query_string(status, after),
         error=error,
         list_error=list_error,
         draft_name=draft_name,
         form_key=form_key or uuid.uuid4().hex,
+        # A refused form keeps the focus in the add field, where the reason is.
+        focus=_focus_targets(page, None if error else _focus_hint(focus)),
     )
     return html, http_status
 
@@ -128,7 +226,7 @@ def render_edit(todo_id: int, *, draft: str | None = None, error: str | None = N
         todo=todo,
         name=todo["name"] if draft is None else draft,
         error=error,
-        back=_list_url(todo["list"], status, after),
+        back=_list_url(todo["list"], status, after, focus=f"rename-{todo_id}"),
         view=_view_query(status, after),
     )
     return html, http_status
@@ -196,6 +294,13 @@ def init_app(app, csrf) -> None:
     app.before_request(_strict_forms)
     csrf.init_app(app)
     app.register_blueprint(bp)
+    # Browsers and tools ask for /favicon.ico whoever is signed in (the pages name
+    # favicon.svg; this is the same picture for those that ask the old way).
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
+
+
+def _favicon():
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon")
 
 
 @bp.errorhandler(_FormProblem)
@@ -250,12 +355,12 @@ def _csrf_failed(exc: CSRFError):
 
 @bp.get("/")
 def index():
-    return render_list(None, *_view_args(request.args))
+    return render_list(None, *_view_args(request.args), focus=request.args.get("focus"))
 
 
 @bp.get("/lists/<id:list_id>")
 def show_list(list_id: int):
-    return render_list(list_id, *_view_args(request.args))
+    return render_list(list_id, *_view_args(request.args), focus=request.args.get("focus"))
 
 
 @bp.post("/lists/<id:list_id>/todos")
@@ -278,9 +383,7 @@ def add(list_id: int | None):
 def toggle(todo_id: int):
     body, lsn = writer().update(todo_id, {"completed": forms.bool_field(request, "completed")})
     session_lsn.remember(lsn)
-    if _wants_json():
-        return jsonify(todo=body["todo"])
-    return _back(body["todo"]["list"])
+    return _back(body["todo"]["list"], f"item-{todo_id}")
 
 
 @bp.get("/todos/<todo_id:todo_id>/edit")
@@ -303,7 +406,7 @@ def rename(todo_id: int):
         body, lsn = writer().update(todo_id, {"name": forms.name_field(request)})
         list_id = body["todo"]["list"]
     session_lsn.remember(lsn)
-    return _back(list_id)
+    return _back(list_id, f"rename-{todo_id}")
 
 
 @bp.post("/todos/<todo_id:todo_id>/delete")
@@ -312,21 +415,21 @@ def delete(todo_id: int):
         body, lsn = writer().delete(todo_id)
     except UpstreamRejected as exc:
         if exc.status == 404 and exc.after_unknown:  # the first, unanswered attempt deleted it
-            return _back(None)
+            return _back(None, f"item-{todo_id}")
         raise
     session_lsn.remember(lsn)
-    return _back(body["list"])
+    return _back(body["list"], f"item-{todo_id}")
 
 
 @bp.post("/lists/<id:list_id>/mark-all")
 def mark_all(list_id: int):
     _, lsn = writer().mark_all(list_id, forms.bool_field(request, "completed"))
     session_lsn.remember(lsn)
-    return _back(list_id)
+    return _back(list_id, "mark-all")
 
 
 @bp.post("/lists/<id:list_id>/clear-completed")
 def clear_completed(list_id: int):
     _, lsn = writer().delete_all(list_id, completed_only=True)
     session_lsn.remember(lsn)
-    return _back(list_id)
+    return _back(list_id, "clear-completed")
