@@ -134,6 +134,9 @@ class Server:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and _alive(postmaster):
             time.sleep(0.05)
+        # A killed postmaster nobody has reaped yet still "exists" for pg_ctl status, which
+        # would then call the server running and skip the next start: its lock file goes.
+        pid_file.unlink(missing_ok=True)
 
     def stop(self, mode: str = "fast") -> None:
         if self.is_running():

@@ -7,7 +7,12 @@ import time
 
 import pytest
 
-from devlocal.chaos import History, Item, Person, classify
+from devlocal.chaos import History, Item, Person, acknowledged, classify
+
+
+class FakeAnswer:
+    def __init__(self, headers: dict):
+        self.headers = headers
 
 
 @pytest.mark.parametrize(
@@ -42,11 +47,24 @@ def test_a_read_missing_a_confirmed_change_is_a_violation():
 
 def test_unconfirmed_or_unknown_changes_are_not_held_against_a_read():
     person = _person()
-    person.items["p0-1."] = Item(key="p0-1.", name="p0-1.", id=7, read_unsure=True)
+    unconfirmed = Item(key="p0-1.", name="p0-1.", id=7)
+    acknowledged(unconfirmed, "api", FakeAnswer({"X-Read-Your-Writes": "unconfirmed"}))
+    person.items["p0-1."] = unconfirmed
     person.items["p0-2."] = Item(key="p0-2.", name="p0-2.", id=8, exists="maybe")
     person.items["p0-3."] = Item(key="p0-3.", name="p0-3.r1", id=9, unsure={"name"})
     person._check_read({9: ("p0-3.", False)}, "api")
     assert person.violations == []
+
+
+def test_a_page_change_is_promised_to_the_next_page_not_at_once_to_the_api():
+    person = _person()
+    item = Item(key="p0-1.", name="p0-1.r1", id=7)
+    acknowledged(item, "page", FakeAnswer({}))
+    person.items["p0-1."] = item
+    person._check_read({7: ("p0-1.", False)}, "api")
+    assert person.violations == []
+    person._check_read({7: ("p0-1.", False)}, "page")
+    assert [v.kind for v in person.violations] == ["read-your-writes"]
 
 
 def test_a_deleted_item_shown_again_is_a_violation():

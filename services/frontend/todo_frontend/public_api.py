@@ -157,13 +157,16 @@ def _acknowledged(lsn: str | None, todo_id: int | None = None) -> tuple[dict | N
     """Wait (bounded, in the reader) until the replica shows the committed write; return
     the todo as the reader now sees it when one is named (None if it is gone since),
     and the headers to add. The write committed whatever the reader says: when it
-    cannot confirm, the answer is still a success, marked unconfirmed."""
+    cannot confirm it on the replica (down, or still behind after the wait), the answer
+    is still a success, marked unconfirmed."""
     _high_water().advance(lsn)
     try:
+        # On the replica itself: a later read through another frontend process carries
+        # no LSN of this write, so a confirmation from the primary would promise too much.
         if todo_id is None:
-            reader().counts(min_lsn=lsn)
+            reader().counts(min_lsn=lsn, on_replica=True)
             return None, {}
-        return reader().get(todo_id, min_lsn=lsn), {}
+        return reader().get(todo_id, min_lsn=lsn, on_replica=True), {}
     except UpstreamRejected as exc:
         if exc.status == 404 and todo_id is not None:
             return None, {}  # deleted since it was written: the reader has seen the write and more

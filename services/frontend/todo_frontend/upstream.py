@@ -207,8 +207,11 @@ class ReaderClient:
     def __init__(self, upstream: Upstream):
         self.upstream = upstream
 
-    def _get(self, path: str, min_lsn: str | None, query: dict | None = None) -> dict:
-        answer = self.upstream.request("GET", path, query=query, headers=_headers(min_lsn))
+    def _get(self, path: str, min_lsn: str | None, query: dict | None = None, *, replica_only: bool = False) -> dict:
+        headers = _headers(min_lsn)
+        if replica_only:  # confirm on the replica itself, never the fallback
+            headers["X-Replica-Only"] = "true"
+        answer = self.upstream.request("GET", path, query=query, headers=headers)
         if min_lsn:
             _lsn_feedback(min_lsn, answer.headers)
         return answer.data
@@ -225,11 +228,11 @@ class ReaderClient:
         }
         return self._get("/v1/todos", min_lsn, query)
 
-    def get(self, todo_id: int, *, min_lsn: str | None) -> dict:
-        return self._get(f"/v1/todos/{todo_id}", min_lsn)
+    def get(self, todo_id: int, *, min_lsn: str | None, on_replica: bool = False) -> dict:
+        return self._get(f"/v1/todos/{todo_id}", min_lsn, replica_only=on_replica)
 
-    def counts(self, list_id: int | None = None, *, min_lsn: str | None) -> dict:
-        return self._get("/v1/counts", min_lsn, {"list": list_id})
+    def counts(self, list_id: int | None = None, *, min_lsn: str | None, on_replica: bool = False) -> dict:
+        return self._get("/v1/counts", min_lsn, {"list": list_id}, replica_only=on_replica)
 
     def lists(self, *, min_lsn: str | None) -> dict:
         return self._get("/v1/lists", min_lsn)

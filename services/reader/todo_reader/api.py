@@ -41,6 +41,15 @@ def _min_lsn() -> str | None:
     return value.strip()
 
 
+# The frontend confirming a cookieless client's write asks for the replica itself: a read
+# served by the fallback would not show that a later read without an LSN sees the write.
+REPLICA_ONLY_HEADER = "X-Replica-Only"
+
+
+def _replica_only() -> bool:
+    return request.headers.get(REPLICA_ONLY_HEADER, "").lower() == "true"
+
+
 def _int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     text = request.args.get(name)
     if text is None or text == "":
@@ -100,12 +109,14 @@ def list_todos():
 
 @bp.get("/todos/<todo_id:todo_id>")
 def get_todo(todo_id: int):
-    return _found(store.one(_reader(), actor(), todo_id, min_lsn=_min_lsn()), f"todo {todo_id}")
+    answer = store.one(_reader(), actor(), todo_id, min_lsn=_min_lsn(), replica_only=_replica_only())
+    return _found(answer, f"todo {todo_id}")
 
 
 @bp.get("/counts")
 def counts():
-    return _found(store.counts(_reader(), actor(), _list_arg(), min_lsn=_min_lsn()), "list")
+    answer = store.counts(_reader(), actor(), _list_arg(), min_lsn=_min_lsn(), replica_only=_replica_only())
+    return _found(answer, "list")
 
 
 @bp.get("/lists")

@@ -176,11 +176,23 @@ class ConsistentReader:
         return position
 
     # -- reads -------------------------------------------------------------------------
-    def read(self, query: Callable[..., T], min_lsn: str | None) -> tuple[T, Served]:
+    def read(self, query: Callable[..., T], min_lsn: str | None, *, replica_only: bool = False) -> tuple[T, Served]:
         """Run ``query(cur)`` once the replica has replayed ``min_lsn`` (or on the
         fallback if it does not in time, is busy or unreachable); return the result
         and where it was served. Raises ReplicaBehind when the replica is behind and
-        there is no fallback, DatabaseUnavailable when nothing can serve."""
+        there is no fallback, DatabaseUnavailable when nothing can serve.
+
+        ``replica_only``: the caller wants to know that the replica has the write (the
+        frontend confirming a cookieless client's write, whose later reads may carry
+        no LSN): never the fallback; ReplicaBehind or DatabaseUnavailable instead."""
+        if replica_only:
+            if min_lsn is None:
+                return self.replica.run(query), Served("replica")
+            outcome, value, status = self.replica.run(self._waiting(query, min_lsn))
+            if outcome == "served":
+                return value, status
+            STALE_REFUSALS.inc()
+            raise (TooManyWaits if outcome == "busy" else ReplicaBehind)(min_lsn)
         if self.fallback is not None and self.replica_unreachable():
             return self._from_primary(query, "replica_unreachable", min_lsn)
         try:

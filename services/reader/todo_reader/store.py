@@ -196,13 +196,18 @@ def page(
     return reader.read(_json_text(reader, actor, PAGE_SQL[status], params, list_id=list_id, one_list=True), min_lsn)
 
 
-def one(reader: ConsistentReader, actor: Actor, todo_id: int, *, min_lsn: str | None) -> tuple[str | None, Served]:
+def one(
+    reader: ConsistentReader, actor: Actor, todo_id: int, *, min_lsn: str | None, replica_only: bool = False
+) -> tuple[str | None, Served]:
     """One item, or None as the text when the actor has no item with this id."""
-    return reader.read(_json_text(reader, actor, ONE_SQL, {"id": todo_id}), min_lsn)
+    return reader.read(_json_text(reader, actor, ONE_SQL, {"id": todo_id}), min_lsn, replica_only=replica_only)
 
 
-def counts(reader: ConsistentReader, actor: Actor, list_id: int | None, *, min_lsn: str | None):
-    return reader.read(_json_text(reader, actor, COUNTS_SQL, {}, list_id=list_id, one_list=True), min_lsn)
+def counts(
+    reader: ConsistentReader, actor: Actor, list_id: int | None, *, min_lsn: str | None, replica_only: bool = False
+):
+    work = _json_text(reader, actor, COUNTS_SQL, {}, list_id=list_id, one_list=True)
+    return reader.read(work, min_lsn, replica_only=replica_only)
 
 
 def lists(reader: ConsistentReader, actor: Actor, *, min_lsn: str | None) -> tuple[str | None, Served]:
