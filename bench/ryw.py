@@ -48,8 +48,10 @@ def wait_p99_ms(delta: dict[str, float]) -> float | None:
     """Upper bound of the histogram bucket holding the 99th percentile of the reader's
     own LSN waits (the wait includes the extra caught-up query)."""
     buckets = sorted((float(k[8:]), v) for k, v in delta.items() if k.startswith("wait_le_"))
-    if not buckets or buckets[-1][1] <= 0:
-        return None
+    if not buckets:
+        return None  # the histogram could not be read
+    if buckets[-1][1] <= 0:
+        return 0.0  # no read had to wait: the replica had each write already
     total = buckets[-1][1]
     for bound, cumulative in buckets:
         if cumulative >= 0.99 * total:
