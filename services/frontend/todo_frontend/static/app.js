@@ -205,6 +205,8 @@
     var submitter = event.submitter || null;
     var action = submitter && submitter.hasAttribute("formaction") ? submitter.formAction : form.action;
     var body = new URLSearchParams(new FormData(form));
+    // What the button itself carries (a toggle's new state), as the browser would send it.
+    if (submitter && submitter.name) body.append(submitter.name, submitter.value);
     var how = { sentFrom: submitter || document.activeElement };
 
     if (form === addForm) {
@@ -225,13 +227,15 @@
         if (formKey) formKey.value = sentKey;
       };
       how.message = function (data) { return "Added " + quoted(name) + "." + left(data); };
-    } else if (form.classList.contains("item-form") || form.classList.contains("list-action")) {
-      if (form.dataset.busy) {
+    } else if (form.classList.contains("items-form") || form.classList.contains("list-action")) {
+      // The list's one form is busy per item: another item's button still works.
+      var busy = (submitter && submitter.closest(".todo")) || form;
+      if (busy.dataset.busy) {
         event.preventDefault();  // already on its way; a second delete would find nothing
         return;
       }
-      form.dataset.busy = "1";
-      how.failed = function () { delete form.dataset.busy; };
+      busy.dataset.busy = "1";
+      how.failed = function () { delete busy.dataset.busy; };
       how.message = describe(form, submitter);
     } else {
       return;
@@ -247,13 +251,13 @@
   }
 
   function describe(form, submitter) {
-    var item = form.closest(".todo");
+    var item = submitter && submitter.closest(".todo");
     var name = item ? item.querySelector(".name").textContent : "";
     if (submitter && submitter.classList.contains("delete")) {
       return function (data) { return "Deleted " + quoted(name) + "." + left(data); };
     }
     if (item) {
-      var done = form.querySelector("input[name=completed]").value === "true";
+      var done = submitter.value === "true";
       return function (data) {
         return quoted(name) + (done ? " completed." : " marked as not complete.") + left(data);
       };
@@ -270,12 +274,12 @@
   // and whether it takes the focus (a new editor always does).
   function startEdit(item, draft, focused) {
     if (!item || item.classList.contains("editing")) return;
-    var itemForm = item.querySelector(".item-form");
+    var toggle = item.querySelector(".toggle");
     var name = item.querySelector(".name").textContent;
     var form = document.createElement("form");
     form.className = "edit-inline";
     form.method = "post";
-    form.action = itemForm.action.replace(/\/toggle$/, "/rename");
+    form.action = toggle.formAction.replace(/\/toggle$/, "/rename");
     var input = document.createElement("input");
     input.className = "edit";
     input.name = "name";
@@ -288,7 +292,7 @@
     hint.id = "edit-hint-" + item.id;
     hint.textContent = "Enter or leaving the field saves, Escape cancels; an empty name deletes the item.";
     input.setAttribute("aria-describedby", hint.id);
-    form.appendChild(itemForm.querySelector("input[name=csrf_token]").cloneNode());
+    form.appendChild(toggle.form.querySelector("input[name=csrf_token]").cloneNode());
     form.appendChild(input);
     form.appendChild(hint);
     item.classList.add("editing");
