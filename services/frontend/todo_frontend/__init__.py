@@ -15,7 +15,7 @@ from todo_common import health, logs, metrics, request_log, routing
 from todo_common.errors import error_response
 from todo_common.settings import load as load_settings
 
-from . import auth, identity, items, lists, public_api, upstream, web
+from . import auth, identity, list_html, lists, public_api, upstream, web
 from .settings import FrontendSettings
 from .upstream import SessionEnded
 
@@ -63,7 +63,7 @@ def create_app(settings: FrontendSettings | None = None) -> Flask:
     metrics.init_app(app)
     request_log.init_app(app, key=settings.service_token_key, actor=identity.current_actor)
     web.init_app(app, csrf)
-    items.init_app(app)
+    list_html.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(lists.bp)
     public_api.init_app(app, csrf)

@@ -80,8 +80,9 @@ class SessionEnded(UpstreamRejected):
 @dataclass(frozen=True)
 class Answer:
     status: int
-    data: dict
+    data: dict  # the decoded JSON body ({} when not asked to decode)
     headers: urllib3.HTTPHeaderDict
+    body: bytes = b""
 
 
 class Upstream:
@@ -110,7 +111,9 @@ class Upstream:
         body: dict | None = None,
         headers: dict | None = None,
         query: dict | None = None,
+        decode: bool = True,
     ) -> Answer:
+        """``decode=False``: leave a successful answer's JSON undecoded (``body``)."""
         url = self._prefix + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
@@ -124,7 +127,7 @@ class Upstream:
         unknown: OutcomeUnknown | None = None  # an earlier attempt's change may have been applied
         for attempt in (1, 2):
             try:
-                return self._once(method, url, payload, all_headers)
+                return self._once(method, url, payload, all_headers, decode)
             except OutcomeUnknown as exc:
                 exc.idempotency_key = key
                 if not repeatable or attempt == 2:
@@ -144,7 +147,7 @@ class Upstream:
                 raise
         raise AssertionError("unreachable")
 
-    def _once(self, method: str, url: str, payload: bytes | None, headers: dict) -> Answer:
+    def _once(self, method: str, url: str, payload: bytes | None, headers: dict, decode: bool) -> Answer:
         change = method not in ("GET", "HEAD")
         try:
             response = self._pool.urlopen(method, url, body=payload, headers=headers, retries=False)
@@ -152,6 +155,8 @@ class Upstream:
             self._raise_for(exc.reason or exc, change)
         except urllib3.exceptions.HTTPError as exc:
             self._raise_for(exc, change)
+        if response.status < 400 and not decode:
+            return Answer(response.status, {}, response.headers, response.data)
         try:
             data = json.loads(response.data) if response.data else {}
         except ValueError:
@@ -169,7 +174,7 @@ class Upstream:
         if response.status >= 400:
             message = data.get("error") or f"request refused ({response.status})"
             raise UpstreamRejected(response.status, message, response.headers.get("Retry-After"))
-        return Answer(response.status, data, response.headers)
+        return Answer(response.status, data, response.headers, response.data)
 
     def _raise_for(self, exc: BaseException, change: bool) -> NoReturn:
         if isinstance(exc, _CONNECT_ERRORS):
@@ -207,18 +212,34 @@ class ReaderClient:
     def __init__(self, upstream: Upstream):
         self.upstream = upstream
 
-    def _get(self, path: str, min_lsn: str | None, query: dict | None = None, *, replica_only: bool = False) -> dict:
+    def _get(
+        self,
+        path: str,
+        min_lsn: str | None,
+        query: dict | None = None,
+        *,
+        replica_only: bool = False,
+        decode: bool = True,
+    ) -> Answer:
         headers = _headers(min_lsn)
         if replica_only:  # confirm on the replica itself, never the fallback
             headers["X-Replica-Only"] = "true"
-        answer = self.upstream.request("GET", path, query=query, headers=headers)
+        answer = self.upstream.request("GET", path, query=query, headers=headers, decode=decode)
         if min_lsn:
             _lsn_feedback(min_lsn, answer.headers)
-        return answer.data
+        return answer
 
     def page(
         self, list_id: int | None, *, status: str, after: int, limit: int, min_lsn: str | None, with_lists: bool = False
     ) -> dict:
+        return json.loads(
+            self.page_json(list_id, status=status, after=after, limit=limit, min_lsn=min_lsn, with_lists=with_lists)
+        )
+
+    def page_json(
+        self, list_id: int | None, *, status: str, after: int, limit: int, min_lsn: str | None, with_lists: bool = False
+    ) -> bytes:
+        """The page as the reader's JSON, undecoded (see ``list_html``)."""
         query = {
             "list": list_id,
             "status": status,
@@ -226,19 +247,19 @@ class ReaderClient:
             "limit": limit,
             "with_lists": "true" if with_lists else None,
         }
-        return self._get("/v1/todos", min_lsn, query)
+        return self._get("/v1/todos", min_lsn, query, decode=False).body
 
     def get(self, todo_id: int, *, min_lsn: str | None, on_replica: bool = False) -> dict:
-        return self._get(f"/v1/todos/{todo_id}", min_lsn, replica_only=on_replica)
+        return self._get(f"/v1/todos/{todo_id}", min_lsn, replica_only=on_replica).data
 
     def counts(self, list_id: int | None = None, *, min_lsn: str | None, on_replica: bool = False) -> dict:
-        return self._get("/v1/counts", min_lsn, {"list": list_id}, replica_only=on_replica)
+        return self._get("/v1/counts", min_lsn, {"list": list_id}, replica_only=on_replica).data
 
     def lists(self, *, min_lsn: str | None) -> dict:
-        return self._get("/v1/lists", min_lsn)
+        return self._get("/v1/lists", min_lsn).data
 
     def account(self, *, min_lsn: str | None) -> dict:
-        return self._get("/v1/account", min_lsn)
+        return self._get("/v1/account", min_lsn).data
 
 
 class WriterClient:

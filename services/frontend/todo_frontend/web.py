@@ -30,7 +30,7 @@ from flask_wtf.csrf import CSRFError
 
 from todo_common.validation import MAX_ID, STATUSES, InvalidField, parse_whole
 
-from . import forms, identity, session_lsn
+from . import forms, identity, list_html, session_lsn
 from .upstream import OutcomeUnknown, SessionEnded, UpstreamRejected, UpstreamUnavailable, reader, writer
 
 bp = Blueprint("web", __name__)
@@ -72,41 +72,6 @@ def _list_url(list_id: int | None, status: str = "all", after: int = 0, focus: s
     return url_for("web.show_list", list_id=list_id, **_view_query(status, after), focus=focus)
 
 
-# Where the focus goes after a change: an item's toggle ("item-ID") or its Rename
-# link ("rename-ID"), or a list control. An item that has left the view (deleted,
-# or toggled out of a filter) hands the focus to its neighbour: ids are in list
-# order, so the next one is the first shown id above it, else the last one below.
-_FOCUS_HINT = re.compile(r"(item|rename)-([1-9][0-9]{0,18})|mark-all|clear-completed")
-
-
-def _focus_hint(value: str | None) -> str | None:
-    return value if value and _FOCUS_HINT.fullmatch(value) else None
-
-
-def _focus_targets(page: dict | None, hint: str | None) -> dict:
-    """What gets ``autofocus`` on the list page: {"toggle": id} or {"rename": id}
-    (ids as text, as the template has them), or {"control": "add" | "mark-all" |
-    "clear-completed" | "filter"}. Without a hint it is the add field, as always."""
-    if page is None or hint is None:
-        return {"control": "add"}
-    counts = page["counts"]
-    if hint in ("mark-all", "clear-completed"):
-        if hint == "clear-completed" and not counts["completed"]:
-            hint = "filter"  # cleared: the button is gone, the filters are beside where it was
-        return {"control": hint if counts["all"] else "add"}
-    kind, _, number = hint.partition("-")
-    todo_id = int(number)
-    shown = [item["id"] for item in page["items"]]
-    if todo_id in shown:
-        return {"rename" if kind == "rename" else "toggle": number}
-    after = [i for i in shown if i > todo_id]
-    before = [i for i in shown if i < todo_id]
-    if after or before:
-        return {"toggle": str(after[0] if after else before[-1])}
-    # The view is empty now: its filter link if the list still has items, else the add field.
-    return {"control": "filter" if counts["all"] else "add"}
-
-
 _LIST_PATH = re.compile(r"/lists/([1-9][0-9]{0,18})")
 
 
@@ -131,28 +96,22 @@ def _fragment(list_id: int | None, status: str, after: int, focus: str | None):
     The change is saved even if this read fails: then the answer says so (200,
     html null) and the script reloads the page rather than send the form again."""
     try:
-        page = _read_page(list_id, status, after)
+        page, region = _read_page(list_id, status, after, list_html.focus_hint(focus))
     except SessionEnded:
         raise
     except (UpstreamRejected, UpstreamUnavailable):
         return jsonify(html=None, saved=True)
     html = render_template(
-        "_list.html",
-        page=page,
-        list_id=page["list"]["id"],
-        list_path=url_for("web.show_list", list_id=page["list"]["id"]),
-        status=status,
-        after=after,
-        view_query=_view_query_string(status, after),
-        focus=_focus_targets(page, _focus_hint(focus)),
+        "_list.html", list_path=url_for("web.show_list", list_id=page["list"]["id"]), list_region=region
     )
     counts = page["counts"]
     title = f"({counts['active']}) {page['list']['name']} · Todo"
     return jsonify(html=html, counts=counts, title=title, saved=True)
 
 
-def _read_page(list_id: int | None, status: str, after: int) -> dict:
-    return reader().page(
+def _read_page(list_id: int | None, status: str, after: int, focus_hint: str | None) -> tuple[dict, str]:
+    """The page's data (shared: read it, never change it) and its list region's HTML."""
+    answer = reader().page_json(
         list_id,
         status=status,
         after=after,
@@ -160,6 +119,7 @@ def _read_page(list_id: int | None, status: str, after: int) -> dict:
         min_lsn=session_lsn.current(),
         with_lists=True,
     )
+    return list_html.render(answer, status, after, _view_query_string(status, after), focus_hint)
 
 
 def _view_query_string(status: str, after: int) -> str:
@@ -182,9 +142,11 @@ def render_list(
     the page still renders (with the add form and any draft), says why, and answers 503.
     ``form_key`` is the add form's idempotency key: a new one for a new form, the
     same one when a form whose outcome is unknown comes back."""
-    page, list_error = None, None
+    page, region, list_error = None, None, None
+    # A refused form keeps the focus in the add field, where the reason is.
+    hint = None if error else list_html.focus_hint(focus)
     try:
-        page = _read_page(list_id, status, after)
+        page, region = _read_page(list_id, status, after, hint)
     except SessionEnded:
         raise
     except UpstreamRejected as exc:
@@ -203,15 +165,12 @@ def render_list(
         page=page,
         list_id=shown_list,
         list_path=url_for("web.show_list", list_id=shown_list) if shown_list else "",
-        status=status,
-        after=after,
-        view_query=_view_query_string(status, after),
+        list_region=region,
         error=error,
         list_error=list_error,
         draft_name=draft_name,
         form_key=form_key or uuid.uuid4().hex,
-        # A refused form keeps the focus in the add field, where the reason is.
-        focus=_focus_targets(page, None if error else _focus_hint(focus)),
+        focus=list_html.focus_targets(page, hint),
     )
     return html, http_status
 

@@ -227,16 +227,16 @@
         if (formKey) formKey.value = sentKey;
       };
       how.message = function (data) { return "Added " + quoted(name) + "." + left(data); };
-    } else if (form.classList.contains("items-form") || form.classList.contains("list-action")) {
-      // The list's one form is busy per item: another item's button still works.
-      var busy = (submitter && submitter.closest(".todo")) || form;
+    } else if (form.classList.contains("list-form")) {
+      // The list's one form is busy per item (or list control): another still works.
+      var busy = (submitter && (submitter.closest(".todo") || submitter)) || form;
       if (busy.dataset.busy) {
         event.preventDefault();  // already on its way; a second delete would find nothing
         return;
       }
       busy.dataset.busy = "1";
       how.failed = function () { delete busy.dataset.busy; };
-      how.message = describe(form, submitter);
+      how.message = describe(submitter);
     } else {
       return;
     }
@@ -250,21 +250,20 @@
     return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
   }
 
-  function describe(form, submitter) {
+  function describe(submitter) {
     var item = submitter && submitter.closest(".todo");
     var name = item ? item.querySelector(".name").textContent : "";
     if (submitter && submitter.classList.contains("delete")) {
       return function (data) { return "Deleted " + quoted(name) + "." + left(data); };
     }
+    var done = submitter && submitter.value === "true";
     if (item) {
-      var done = submitter.value === "true";
       return function (data) {
         return quoted(name) + (done ? " completed." : " marked as not complete.") + left(data);
       };
     }
-    if (form.dataset.action === "mark-all") {
-      var all = form.querySelector("input[name=completed]").value === "true";
-      return function (data) { return (all ? "All items completed." : "All items marked as not complete.") + left(data); };
+    if (submitter && submitter.dataset.action === "mark-all") {
+      return function (data) { return (done ? "All items completed." : "All items marked as not complete.") + left(data); };
     }
     return function (data) { return "Completed items cleared." + left(data); };
   }
