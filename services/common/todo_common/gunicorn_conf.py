@@ -49,6 +49,8 @@ errorlog = "-"
 loglevel = _env.str("LOG_LEVEL", "info").lower()
 # gunicorn's own lines (start, workers booting, timeouts) as JSON like the apps'.
 logconfig_dict = gunicorn_logconfig(access_log=accesslog is not None)
+# Builds no access-log record per request while the access log is off.
+logger_class = "todo_common.gunicorn_logger.Logger"
 # No runtime control socket: it would live in $HOME, read-only in the container.
 control_socket_disable = True
 # Heartbeat files in memory, not on a (possibly read-only) root filesystem.
