@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from todo_frontend.web import _focus_hint, _focus_targets
+from todo_frontend.list_html import focus_hint, focus_targets
 
 
 def _page(ids: list[int], *, all_: int | None = None, completed: int = 0) -> dict:
@@ -27,28 +27,28 @@ def _page(ids: list[int], *, all_: int | None = None, completed: int = 0) -> dic
     ],
 )
 def test_item_hints(ids, hint, expected):
-    assert _focus_targets(_page(ids), hint) == expected
+    assert focus_targets(_page(ids), hint) == expected
 
 
 def test_an_emptied_view_focuses_its_filter_or_the_add_field():
-    assert _focus_targets(_page([], all_=2), "item-5") == {"control": "filter"}
-    assert _focus_targets(_page([], all_=0), "item-5") == {"control": "add"}
+    assert focus_targets(_page([], all_=2), "item-5") == {"control": "filter"}
+    assert focus_targets(_page([], all_=0), "item-5") == {"control": "add"}
 
 
 def test_list_controls():
-    assert _focus_targets(_page([1, 2], completed=1), "mark-all") == {"control": "mark-all"}
-    assert _focus_targets(_page([1, 2], completed=1), "clear-completed") == {"control": "clear-completed"}
+    assert focus_targets(_page([1, 2], completed=1), "mark-all") == {"control": "mark-all"}
+    assert focus_targets(_page([1, 2], completed=1), "clear-completed") == {"control": "clear-completed"}
     # Cleared: the button is gone; the filters are where it was.
-    assert _focus_targets(_page([1, 2]), "clear-completed") == {"control": "filter"}
-    assert _focus_targets(_page([], all_=0), "clear-completed") == {"control": "add"}
-    assert _focus_targets(_page([], all_=0), "mark-all") == {"control": "add"}
+    assert focus_targets(_page([1, 2]), "clear-completed") == {"control": "filter"}
+    assert focus_targets(_page([], all_=0), "clear-completed") == {"control": "add"}
+    assert focus_targets(_page([], all_=0), "mark-all") == {"control": "add"}
 
 
 @pytest.mark.parametrize("value", [None, "", "item-", "item-0", "item-5x", "toggle-5", "item-5#x", "mark-all "])
 def test_anything_else_is_no_hint(value):
-    assert _focus_hint(value) is None
-    assert _focus_targets(_page([1]), _focus_hint(value)) == {"control": "add"}
+    assert focus_hint(value) is None
+    assert focus_targets(_page([1]), focus_hint(value)) == {"control": "add"}
 
 
 def test_no_page_no_hint():
-    assert _focus_targets(None, "item-1") == {"control": "add"}
+    assert focus_targets(None, "item-1") == {"control": "add"}

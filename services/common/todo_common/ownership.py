@@ -50,3 +50,18 @@ def resolve(cur, actor: Actor) -> Owner:
     if cur.fetchone() is None:
         raise SessionEnded()
     return Owner(actor.account_id)
+
+
+def session_checked(sql: str) -> str:
+    """``sql`` (one text value, at most one row) read together with the session check,
+    in one statement and one round trip: its rows are ``(session is live, value)``,
+    the value NULL when ``sql`` finds no row. Parameters: ``sql``'s, plus ``account``
+    and ``generation``."""
+    return f"SELECT EXISTS ({SESSION_OWNER}), ({sql})"
+
+
+def session_owner(actor: Actor) -> Owner:
+    """The owner a session actor claims to be, to be confirmed by ``session_checked``."""
+    if actor.account_id is None:
+        raise NotSignedIn()
+    return Owner(actor.account_id)

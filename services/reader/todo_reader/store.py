@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from todo_common.db import Database
-from todo_common.ownership import Owner, TokenScope, resolve
+from todo_common.ownership import Owner, SessionEnded, TokenScope, resolve, session_checked, session_owner
 from todo_common.service_token import Actor
 from todo_common.validation import STATUSES
 
@@ -158,12 +158,12 @@ def _json_text(
 
     An API token is looked up on the primary, so a revoked one stops working at once
     rather than when the replica has replayed the revocation (a script carries no LSN
-    of its owner's changes); a session is checked with the read itself.
+    of its owner's changes); a session is checked in the read's own statement.
     """
     token_owner = reader.on_primary(lambda cur: resolve(cur, actor)) if actor.api_token_hash else None
 
     def work(cur) -> str | None:
-        owner = token_owner or resolve(cur, actor)
+        owner = token_owner or session_owner(actor)
         if owner.list_id is not None:
             if sessions_only:
                 raise TokenScope()
@@ -172,9 +172,15 @@ def _json_text(
         if one_list and scope["list"] is None:  # the account's first list
             cur.execute(FIRST_LIST_SQL, scope)
             scope["list"] = cur.fetchone()[0] or 0
-        cur.execute(sql, {**params, **scope})
-        row = cur.fetchone()
-        return None if row is None else row[0]
+        if token_owner is not None:
+            cur.execute(sql, {**params, **scope})
+            row = cur.fetchone()
+            return None if row is None else row[0]
+        cur.execute(session_checked(sql), {**params, **scope, "generation": actor.generation})
+        live, text = cur.fetchone()
+        if not live:
+            raise SessionEnded()
+        return text
 
     return work
 
