@@ -4,8 +4,8 @@ The statements are the services' own constants (``todo_reader.store.PAGE_SQL``,
 ``todo_writer.store.INSERT_SQL``), with their parameters (the bench person's account
 and list, the page, ``with_lists``, ``max_items``) bound by psycopg2 (which
 interpolates client-side), so each script is the literal text the services send.
-The services also check the actor's session first (one more short query each);
-pgbench runs the statement alone."""
+The reader's page statement checks the session itself; the writer's INSERT runs here
+without the writer's session check before it (one more short query)."""
 
 from __future__ import annotations
 
@@ -29,11 +29,27 @@ def writer_insert_sql(conn, *, account: int, list_id: int, max_items: int, name:
 
 
 def reader_page_sql(
-    conn, *, account: int, list_id: int, limit: int, after: int = 0, status: str = "all", with_lists: bool = True
+    conn,
+    *,
+    account: int,
+    generation: int,
+    list_id: int,
+    limit: int,
+    after: int = 0,
+    status: str = "all",
+    with_lists: bool = True,
 ) -> str:
     """The reader's list query (the one GET /v1/todos runs for the list page, with the
-    account's lists for the switcher), parameters bound."""
-    params = {"account": account, "list": list_id, "after": after, "limit": limit, "with_lists": with_lists}
+    session check and the account's lists for the switcher), parameters bound."""
+    params = {
+        "account": account,
+        "generation": generation,
+        "session": True,
+        "list": list_id,
+        "after": after,
+        "limit": limit,
+        "with_lists": with_lists,
+    }
     with conn.cursor() as cur:
         return cur.mogrify(PAGE_SQL[status], params).decode()
 

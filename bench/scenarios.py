@@ -149,7 +149,10 @@ def _ryw(h: Harness, ctx: Context, duration: float) -> dict:
 
 
 def _page_sql(conn, h: Harness) -> str:
-    return pgbench.reader_page_sql(conn, account=h.person.account_id, list_id=h.person.list_id, limit=250)
+    person = h.person
+    return pgbench.reader_page_sql(
+        conn, account=person.account_id, generation=person.generation, list_id=person.list_id, limit=250
+    )
 
 
 def _plain_sql(conn, h: Harness) -> str:

@@ -1,7 +1,8 @@
 """The reader's SQL, one constant per statement, and the functions the API calls.
 
-PostgreSQL builds the JSON itself, so a page of 250 items is one round trip and one
-string handed to the caller, with no per-row Python work. ``page``, ``one`` and
+Each read is one round trip. PostgreSQL builds the JSON of the small answers itself
+(one string handed on, no per-row Python work); a page's items come as rows and the
+reader writes their JSON (see ``_PAGE``). ``page``, ``one`` and
 ``counts`` run through a ``ConsistentReader`` (``lsn_wait.py``), which waits for the
 caller's minimum LSN first; each returns ``(json_text, Served)``.
 """
@@ -10,17 +11,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+import orjson
+
 from todo_common.db import Database
-from todo_common.ownership import Owner, SessionEnded, TokenScope, resolve, session_checked, session_owner
+from todo_common.ownership import (
+    SESSION_OWNER,
+    Owner,
+    SessionEnded,
+    TokenScope,
+    resolve,
+    session_checked,
+    session_owner,
+)
 from todo_common.service_token import Actor
 from todo_common.validation import STATUSES
 
 if TYPE_CHECKING:
     from .lsn_wait import ConsistentReader, Served
-
-# A todo as the API shows it; the page aggregates whole rows of this shape, which
-# PostgreSQL serialises faster than a json_build_object call per row.
-_TODO_COLUMNS = 'id, name, completed, position AS "order"'
 
 # The list a read is about: the one named, else the account's first. Another
 # account's list is simply not found.
@@ -47,37 +54,46 @@ FIRST_LIST_SQL = "SELECT min(id) FROM todo_lists WHERE account_id = %(account)s"
 # Keyset pagination: "id > after" walks the (list_id, id) index (or (list_id,
 # completed, id)), so page 4,000 costs what page 1 costs. One row past the page says
 # whether there is a next one; the page before is found by walking back from
-# "after" (its own "after" is the id just below it, or 0 for the first page). The
-# account's lists come along when asked, for the page's list switcher.
+# "after" (its own "after" is the id just below it, or 0 for the first page).
+#
+# The items come as plain rows and the reader writes their JSON (``_page_json``):
+# aggregating 250 rows into JSON cost the replica about four times the plain SELECT
+# (``make bench``, "who pays for JSON"), and the replica is the one part that does not
+# scale by adding pods. The first row, sorted first by its NULL id, is the header:
+# whether the session is live (sessions only; an API token was checked on the
+# primary), and - when the list is the account's - the list, counts, the page before
+# and, when asked, the account's lists for the page's list switcher, as JSON.
 _PAGE = """
 WITH owned AS ({owned}),
 page AS (
-    SELECT {columns} FROM todo_list
+    SELECT id, name, completed, position FROM todo_list
     WHERE list_id = %(list)s AND EXISTS (SELECT FROM owned) AND id > %(after)s {filter}
     ORDER BY id LIMIT %(limit)s + 1
 )
-SELECT json_build_object(
-    'list', json_build_object('id', owned.id, 'name', owned.name),
-    'items', coalesce((SELECT json_agg(shown ORDER BY id)
-                       FROM (SELECT * FROM page ORDER BY id LIMIT %(limit)s) shown), '[]'::json),
-    'next_after', (SELECT CASE WHEN count(*) > %(limit)s
-                               THEN max(id) FILTER (WHERE id <> (SELECT max(id) FROM page)) END
-                   FROM page),
-    'prev_after', CASE WHEN %(after)s > 0 THEN
-                      (SELECT CASE WHEN count(*) > %(limit)s THEN min(id) ELSE 0 END
-                       FROM (SELECT id FROM todo_list WHERE list_id = owned.id AND id <= %(after)s {filter}
-                             ORDER BY id DESC LIMIT %(limit)s + 1) back) END,
-    'counts', {counts},
-    'lists', CASE WHEN %(with_lists)s THEN
-                 (SELECT json_agg(json_build_object('id', id, 'name', name) ORDER BY id)
-                  FROM todo_lists WHERE account_id = %(account)s) END
-)::text
-FROM owned
+SELECT NULL::bigint, NULL::text, NULL::boolean, NULL::integer,
+       NOT %(session)s OR EXISTS ({session_owner}),
+       CASE WHEN owned.id IS NOT NULL THEN json_build_object(
+           'list', json_build_object('id', owned.id, 'name', owned.name),
+           'counts', {counts},
+           'prev_after', CASE WHEN %(after)s > 0 THEN
+                             (SELECT CASE WHEN count(*) > %(limit)s THEN min(id) ELSE 0 END
+                              FROM (SELECT id FROM todo_list WHERE list_id = owned.id AND id <= %(after)s {filter}
+                                    ORDER BY id DESC LIMIT %(limit)s + 1) back) END,
+           'lists', CASE WHEN %(with_lists)s THEN
+                        (SELECT json_agg(json_build_object('id', id, 'name', name) ORDER BY id)
+                         FROM todo_lists WHERE account_id = %(account)s) END
+       )::text END
+FROM (SELECT) header LEFT JOIN owned ON true
+UNION ALL
+SELECT id, name, completed, position, NULL, NULL FROM page
+ORDER BY 1 NULLS FIRST
 """
 
 # One statement per status filter, built once from the template above.
 PAGE_SQL = {
-    status: _PAGE.format(owned=_OWNED_LIST, filter=_STATUS_FILTER[status], columns=_TODO_COLUMNS, counts=_COUNTS_JSON)
+    status: _PAGE.format(
+        owned=_OWNED_LIST, filter=_STATUS_FILTER[status], counts=_COUNTS_JSON, session_owner=SESSION_OWNER
+    )
     for status in STATUSES
 }
 
@@ -143,6 +159,23 @@ def _scope(owner: Owner, list_id: int | None) -> dict:
     return {"account": owner.account_id, "list": list_id}
 
 
+def _token_owner(reader: ConsistentReader, actor: Actor) -> Owner | None:
+    """An API token's owner, looked up on the primary, so a revoked token stops
+    working at once rather than when the replica has replayed the revocation (a script
+    carries no LSN of its owner's changes). None for a session: that is checked in the
+    read's own statement."""
+    return reader.on_primary(lambda cur: resolve(cur, actor)) if actor.api_token_hash else None
+
+
+def _scoped(cur, owner: Owner, list_id: int | None, one_list: bool) -> dict:
+    """``_scope``, with the account's first list when ``one_list`` names none."""
+    scope = _scope(owner, list_id)
+    if one_list and scope["list"] is None:
+        cur.execute(FIRST_LIST_SQL, scope)
+        scope["list"] = cur.fetchone()[0] or 0
+    return scope
+
+
 def _json_text(
     reader: ConsistentReader,
     actor: Actor,
@@ -154,24 +187,14 @@ def _json_text(
     sessions_only: bool = False,
 ):
     """Work for the pool: find who acts, run one statement for them, return its single
-    text value (None if no row: nothing of theirs matched).
-
-    An API token is looked up on the primary, so a revoked one stops working at once
-    rather than when the replica has replayed the revocation (a script carries no LSN
-    of its owner's changes); a session is checked in the read's own statement.
-    """
-    token_owner = reader.on_primary(lambda cur: resolve(cur, actor)) if actor.api_token_hash else None
+    text value (None if no row: nothing of theirs matched)."""
+    token_owner = _token_owner(reader, actor)
 
     def work(cur) -> str | None:
         owner = token_owner or session_owner(actor)
-        if owner.list_id is not None:
-            if sessions_only:
-                raise TokenScope()
-            params["with_lists"] = False  # a token knows its own list, not the account's others
-        scope = _scope(owner, list_id)
-        if one_list and scope["list"] is None:  # the account's first list
-            cur.execute(FIRST_LIST_SQL, scope)
-            scope["list"] = cur.fetchone()[0] or 0
+        if owner.list_id is not None and sessions_only:
+            raise TokenScope()
+        scope = _scoped(cur, owner, list_id, one_list)
         if token_owner is not None:
             cur.execute(sql, {**params, **scope})
             row = cur.fetchone()
@@ -195,11 +218,42 @@ def page(
     limit: int,
     with_lists: bool,
     min_lsn: str | None,
-) -> tuple[str | None, Served]:
+) -> tuple[bytes | None, Served]:
     """One keyset page of a list's ``status`` items after id ``after``, with next/prev,
-    counts and (``with_lists``) the account's lists; None when the list is not theirs."""
-    params = {"after": after, "limit": limit, "with_lists": with_lists}
-    return reader.read(_json_text(reader, actor, PAGE_SQL[status], params, list_id=list_id, one_list=True), min_lsn)
+    counts and (``with_lists``) the account's lists, as JSON; None when the list is not
+    theirs."""
+    token_owner = _token_owner(reader, actor)
+
+    def work(cur) -> bytes | None:
+        owner = token_owner or session_owner(actor)
+        params = {
+            "after": after,
+            "limit": limit,
+            # A token knows its own list, not the account's others.
+            "with_lists": with_lists and owner.list_id is None,
+            "session": token_owner is None,
+            "generation": actor.generation,
+            **_scoped(cur, owner, list_id, one_list=True),
+        }
+        cur.execute(PAGE_SQL[status], params)
+        (*_, live, header), *rows = cur.fetchall()
+        if not live:
+            raise SessionEnded()
+        return None if header is None else _page_json(header, rows, limit)
+
+    return reader.read(work, min_lsn)
+
+
+def _page_json(header: str, rows: list[tuple], limit: int) -> bytes:
+    """The page's JSON: the header's fields and the items, with ``next_after`` (the
+    last shown id) when the statement found a row past the page."""
+    page = orjson.loads(header)
+    page["items"] = [
+        {"id": todo_id, "name": name, "completed": completed, "order": order}
+        for todo_id, name, completed, order, _, _ in rows[:limit]
+    ]
+    page["next_after"] = rows[limit - 1][0] if len(rows) > limit else None
+    return orjson.dumps(page)
 
 
 def one(
