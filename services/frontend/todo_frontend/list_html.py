@@ -19,10 +19,10 @@ the region (``_list.html``, ``base.html``).
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 
+import orjson
 from flask import Flask, current_app, render_template, request, url_for
 from markupsafe import Markup
 
@@ -94,7 +94,7 @@ def init_app(app: Flask) -> None:
     @lru_cache(maxsize=CACHED_REGIONS)
     def region(answer: bytes, status: str, after: int, view_query: str, focus_hint: str | None, root: str):
         try:
-            page = json.loads(answer)
+            page = orjson.loads(answer)
             list_id = page["list"]["id"]
         except (ValueError, KeyError, TypeError):
             raise UpstreamUnavailable("reader", "answered with something that is not a list page") from None

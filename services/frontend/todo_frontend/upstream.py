@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 from urllib.parse import urlencode, urlsplit
 
+import orjson
 import urllib3
 from flask import Flask, current_app, g
 
@@ -158,7 +159,7 @@ class Upstream:
         if response.status < 400 and not decode:
             return Answer(response.status, {}, response.headers, response.data)
         try:
-            data = json.loads(response.data) if response.data else {}
+            data = orjson.loads(response.data) if response.data else {}
         except ValueError:
             data = {}
         if not isinstance(data, dict):
@@ -232,7 +233,7 @@ class ReaderClient:
     def page(
         self, list_id: int | None, *, status: str, after: int, limit: int, min_lsn: str | None, with_lists: bool = False
     ) -> dict:
-        return json.loads(
+        return orjson.loads(
             self.page_json(list_id, status=status, after=after, limit=limit, min_lsn=min_lsn, with_lists=with_lists)
         )
 
