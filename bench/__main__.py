@@ -119,6 +119,9 @@ def main(argv=None) -> int:
             "mid": h.check_page("person", f"?after={ctx.mid_after}", first_id=ctx.mid_after + 1),
             "big_mid": h.check_page("neighbour", f"?after={ctx.big_mid_after}", first_id=ctx.big_mid_after + 1),
         }
+        if not args.smoke:
+            waited = h.let_sign_ups_settle()
+            log(f"waited {waited:.0f} s: the returning browser's sign-up is older than LSN_KEEP_SECONDS")
         _, last_id, _ = data.id_range(h.primary, h.person.list_id)
         for sc in scenarios.WARMUP:
             if all(ref in references for ref in sc.references):

@@ -9,8 +9,11 @@ seconds), so no token's lifetime has to be stretched."""
 
 from __future__ import annotations
 
+import base64
 import http.client
+import json
 import re
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -125,3 +128,12 @@ def log_in(frontend_url: str, username: str) -> str:
     """Log ``username`` in through the frontend's form; the fresh session cookie names the
     account and carries the log-in's WAL position (a log-in writes), no CSRF token."""
     return _account_form(frontend_url, "/login", username)
+
+
+def session_data(cookie: str) -> dict:
+    """What a Flask session cookie holds (read, not verified: the harness only looks).
+    Its payload is URL-safe base64 JSON, zlib-compressed when it starts with a dot."""
+    compressed = cookie.startswith(".")
+    payload = cookie.lstrip(".").split(".", 1)[0]
+    data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return json.loads(zlib.decompress(data) if compressed else data)

@@ -12,12 +12,14 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from contextlib import closing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from devlocal import Ports, Stack
 from devlocal.postgres import APP_DATABASE, APP_USER
+from todo_frontend.settings import DEFAULT_LSN_KEEP_SECONDS
 
 from . import account, data, procs, spread
 from .reference import server as reference_server
@@ -110,6 +112,7 @@ class Harness:
         self.replica = self.stack.cluster.superuser_connection(self.stack.cluster.replica)
         self.person = account.sign_up(self.stack.frontend_url, self.primary, "bench")
         self.neighbour = account.sign_up(self.stack.frontend_url, self.primary, "neighbour")
+        self.signed_up_at = time.monotonic()
         password = self.stack.passwords[APP_USER]
 
         def dsn(port: int) -> str:
@@ -171,6 +174,18 @@ class Harness:
         if page.status != 200 or page.csrf_token is None or not page.item_ids:
             raise RuntimeError(f"{name} GET {path} as {person.username} answered {page.status}: {page.html[:300]}")
         return page.cookie or person.cookie, page.csrf_token
+
+    def let_sign_ups_settle(self) -> float:
+        """Wait until the sign-ups' writes are older than LSN_KEEP_SECONDS, so a returning
+        browser is one with no write of its own pending: the page the harness loads to
+        get its CSRF token answers with a cookie that no longer carries the sign-up's
+        LSN, as a browser coming back to its list has. Returns the seconds waited."""
+        wait = max(0.0, self.signed_up_at + DEFAULT_LSN_KEEP_SECONDS + 1 - time.monotonic())
+        time.sleep(wait)
+        cookie, _ = self.session("frontend")
+        if "lsn" in account.session_data(cookie):
+            raise RuntimeError("the returning browser's cookie still carries the sign-up's LSN")
+        return wait
 
     def first_visit_cookie(self) -> str:
         """The session cookie of a browser that has just logged the bench person in: a new

@@ -223,8 +223,9 @@ def print_report(summary: dict, rows: list[dict], records: list[dict]) -> None:
         print(f"{row['target']:<68} {threshold:>9}   {_shown(row['values']):<24} {_verdict(row)}")
     costs = json_costs(summary)
     if costs:
-        print("\nwho pays for JSON today: PostgreSQL (the replica) builds it, the reader passes the text on,")
-        print("the frontend decodes it (json.loads) to render the page. Replica, per transaction (median):")
+        print("\nwho pays for JSON: the replica sends the items as rows (its page query builds only the small")
+        print("header as JSON), the reader writes the page's JSON (orjson), the frontend decodes it once per")
+        print("distinct answer (kept rendered per worker). Replica, per transaction (median):")
         for label, c in costs.items():
             cpu = c["replica_cpu_ms_per_tx"]
             print(f"  {label:<11} {c['tps_median']:>8.0f} TPS   replica CPU {cpu if cpu is not None else '?'} ms")

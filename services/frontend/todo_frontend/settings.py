@@ -11,6 +11,9 @@ from todo_common.settings import Env, SettingsError, threads_per_worker
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
+DEFAULT_LSN_KEEP_SECONDS = 60.0
+
+
 @dataclass(frozen=True)
 class FrontendSettings:
     reader_url: str  # READER_URL, e.g. http://todo-reader:8080
@@ -58,5 +61,5 @@ class FrontendSettings:
             ),
             service_token_key=keys_from_env(env)[0],
             max_body_bytes=env.int("MAX_BODY_BYTES", 64 * 1024, minimum=1024),
-            lsn_keep_seconds=env.float("LSN_KEEP_SECONDS", 60.0),
+            lsn_keep_seconds=env.float("LSN_KEEP_SECONDS", DEFAULT_LSN_KEEP_SECONDS),
         )
