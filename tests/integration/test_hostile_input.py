@@ -149,6 +149,43 @@ def test_api_links_do_not_follow_a_forged_host(stack):
     assert "PUBLIC_URL" in forged.json()["error"]
 
 
+def _tokens_of(primary, username: str) -> int:
+    with primary.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE a.username = %s",
+            (username,),
+        )
+        return cur.fetchone()[0]
+
+
+def test_no_api_token_is_made_for_a_host_its_link_cannot_name(stack, primary):
+    """An API token is shown once, with its api_root: under a host the site does not
+    serve, neither the account page nor POST /api/tokens makes one (a link to the
+    forged host, or a token nobody is shown)."""
+    browser = signed_in(stack)
+    list_id = browser.list_path().rsplit("/", 1)[1]
+    page = browser.http.post(
+        stack.frontend_url + "/account/tokens",
+        data={"csrf_token": browser.token, "list": list_id},
+        headers={"Host": "evil.example"},
+        timeout=10,
+    )
+    assert page.status_code == 400
+    assert "evil.example/api" not in page.text and "PUBLIC_URL" in page.text
+    assert _tokens_of(primary, browser.username) == 0
+
+    person = Person(stack)
+    answer = requests.post(
+        stack.frontend_url + "/api/tokens",
+        auth=(person.username, person.password),
+        json={},
+        headers={"Host": "evil.example"},
+        timeout=10,
+    )
+    assert answer.status_code == 400 and "PUBLIC_URL" in answer.json()["error"]
+    assert _tokens_of(primary, person.username) == 0
+
+
 def test_api_links_come_from_public_url_whatever_the_host(stack):
     _, client = frontend_client(stack, PUBLIC_URL="https://todo.example.com")
     token = Person(stack).api_root().rsplit("/", 2)[-2]

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from todo_common import credentials
 from todo_common.validation import InvalidField
 
-from . import identity, session_lsn
+from . import identity, session_lsn, urls
 from .upstream import SessionEnded, UpstreamRejected, UpstreamUnavailable, reader, writer
 
 bp = Blueprint("auth", __name__)
@@ -41,7 +41,7 @@ def _problem(template: str, exc: Exception, **context):
     if isinstance(exc, InvalidField):
         return _form_page(template, status=422, error=str(exc), **context)
     if isinstance(exc, UpstreamUnavailable):
-        message = f"That did not work: the {exc.service} service is unavailable ({exc.message}). Please try again."
+        message = exc.for_a_person()
         return _form_page(template, status=exc.status, error=message, **context)
     assert isinstance(exc, UpstreamRejected)
     return _form_page(template, status=exc.status, error=exc.message, retry_after=exc.retry_after, **context)
@@ -128,6 +128,11 @@ def create_token():
         list_id = int(request.form.get("list", ""))
     except ValueError:
         list_id = None
+    # Checked before the token exists: it is shown once, with its link.
+    unserved = urls.unserved_host()
+    if unserved is not None:
+        account = reader().account(min_lsn=session_lsn.current())
+        return _form_page("account.html", status=400, error=unserved, account=account)
     try:
         answer = writer().create_token(list_id)
     except (UpstreamRejected, UpstreamUnavailable) as exc:
@@ -139,7 +144,7 @@ def create_token():
     new_token = {
         "token": token["token"],
         "list_name": list_name,
-        "api_root": url_for("public_api.collection", token=token["token"], _external=True),
+        "api_root": urls.external_url("public_api.collection", token=token["token"]),
     }
     response = _form_page("account.html", status=201, account=account, new_token=new_token)
     response.headers["Cache-Control"] = "no-store"  # the page shows a secret

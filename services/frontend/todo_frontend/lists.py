@@ -25,7 +25,7 @@ def _problem(exc: Exception, **context):
     if isinstance(exc, InvalidField):
         return _page(status=422, error=str(exc), **context)
     if isinstance(exc, UpstreamUnavailable):
-        message = f"That did not work: the {exc.service} service is unavailable ({exc.message}). Please try again."
+        message = exc.for_a_person()
         return _page(status=exc.status, error=message, **context)
     return _page(status=exc.status, error=exc.message, **context)
 

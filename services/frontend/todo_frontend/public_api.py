@@ -38,7 +38,7 @@ from todo_common.validation import MAX_ID, InvalidField, parse_whole
 
 from . import identity, session_lsn
 from .upstream import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable, reader, writer
-from .urls import external_url
+from .urls import external_url, unserved_host
 
 bp = Blueprint("public_api", __name__, url_prefix="/api")
 errors.init_app(bp)  # JSON errors here; the pages keep their HTML error pages
@@ -238,6 +238,10 @@ def create_token():
     list_id = data.get("list")
     if list_id is not None and (isinstance(list_id, bool) or not isinstance(list_id, int) or list_id < 1):
         raise ApiError(422, "list must be the id of one of your lists")
+    # Checked before the token exists: it is handed out once, with its link.
+    unserved = unserved_host()
+    if unserved is not None:
+        raise ApiError(400, unserved)
     try:
         answer = writer().create_token(list_id, username=credentials.username, password=credentials.password or "")
     except UpstreamRejected as exc:

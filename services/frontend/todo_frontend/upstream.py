@@ -45,6 +45,10 @@ class UpstreamUnavailable(Exception):
         self.message = message
         self.status = status
 
+    def for_a_person(self) -> str:
+        """What a form's page says when the form could not be handled."""
+        return f"That did not work: the {self.service} service is unavailable ({self.message}). Please try again."
+
 
 class Unreachable(UpstreamUnavailable):
     """Nothing reached the service (could not connect), or a read lost its connection:

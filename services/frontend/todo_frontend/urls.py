@@ -25,15 +25,23 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     return False
 
 
+def unserved_host() -> str | None:
+    """Why links cannot be built for this request's host, or None when they can."""
+    settings = current_app.extensions["todo_settings"]
+    if settings.public_url or host_allowed(request.host, settings.allowed_hosts):
+        return None
+    return (
+        f"links cannot be built for the host {request.host[:100]!r}: it is not one this site serves"
+        " (the operator sets PUBLIC_URL, or lists the host in ALLOWED_HOSTS)"
+    )
+
+
 def external_url(endpoint: str, **values) -> str:
     settings = current_app.extensions["todo_settings"]
     if settings.public_url:
         return settings.public_url + url_for(endpoint, **values)
-    if not host_allowed(request.host, settings.allowed_hosts):
-        raise ApiError(
-            400,
-            f"links cannot be built for the host {request.host[:100]!r}: it is not one this site serves"
-            " (the operator sets PUBLIC_URL, or lists the host in ALLOWED_HOSTS)",
-        )
+    problem = unserved_host()
+    if problem is not None:
+        raise ApiError(400, problem)
     # Host and scheme from the request, or from X-Forwarded-* of trusted proxies.
     return url_for(endpoint, _external=True, **values)
