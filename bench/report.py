@@ -262,6 +262,7 @@ def plot(summary: dict, rows: list[dict], path: Path, title: str) -> None:
     colors = ["tab:gray" if k.startswith(("lean", "orm", "original", "pgbench", "hello")) else "tab:blue" for k in keys]
     left.barh(keys, medians, xerr=[lows, highs], color=colors)
     left.set_xscale("log")
+    left.xaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks overlap
     left.invert_yaxis()
     left.set_xlabel("requests (or transactions) per second, median, min-max bars; log scale")
     left.set_title("Throughput (blue: the stack; grey: the original app and pgbench)")
@@ -273,7 +274,8 @@ def plot(summary: dict, rows: list[dict], path: Path, title: str) -> None:
     for r in ratio_rows:
         op, number = r["threshold"].split()[:2]
         threshold, value = float(number.rstrip("x")), max(r["values"]["median"], 1e-3)
-        headroom.append(value / threshold if op == ">=" else threshold / value)
+        # Clipped at 10x: a wait of 0 ms would stretch the axis past reading.
+        headroom.append(min(10.0, value / threshold if op == ">=" else threshold / value))
     right.barh(names, headroom, color=["tab:green" if h >= 1 else "tab:red" for h in headroom])
     right.axvline(1.0, color="black", label="target")
     right.set_xscale("log")
