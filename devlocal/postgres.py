@@ -112,12 +112,18 @@ class Server:
         if self.is_running():
             return
         options = f"-p {self.port} -k {self.socket_dir} " + " ".join(f"-c {k}={v}" for k, v in SERVER_SETTINGS.items())
-        subprocess.run(
-            [_bin("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data), "-l", str(self.log), "-o", options],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            **_as_server_user(),
-        )
+        command = [_bin("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data), "-l", str(self.log), "-o", options]
+        # After a kill -9, a backend forked just before the postmaster died may still hold
+        # the old shared memory for a moment ("pre-existing shared memory block is still
+        # in use"): the start is tried again while it exits.
+        for attempt in range(1, 6):
+            try:
+                subprocess.run(command, check=True, stdout=subprocess.DEVNULL, **_as_server_user())
+                return
+            except subprocess.CalledProcessError:
+                if attempt == 5:
+                    raise
+                time.sleep(1)
 
     def kill(self) -> None:
         """kill -9 the postmaster and every process it started (a pod killed)."""
