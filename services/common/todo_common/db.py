@@ -114,11 +114,16 @@ def transaction(cur) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        if not cur.connection.closed:
-            with suppress(*CONNECTION_ERRORS):
-                cur.execute("ROLLBACK")
+        rollback(cur)
         raise
     cur.execute("COMMIT")
+
+
+def rollback(cur) -> None:
+    """End the open transaction after an error, unless the connection is gone with it."""
+    if not cur.connection.closed:
+        with suppress(*CONNECTION_ERRORS):
+            cur.execute("ROLLBACK")
 
 
 class Database:

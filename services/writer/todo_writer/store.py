@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from todo_common.db import Database, transaction
-from todo_common.ownership import Owner, TokenScope, resolve
+from todo_common.db import Database, rollback, transaction
+from todo_common.ownership import SESSION_OWNER, Owner, SessionEnded, TokenScope, resolve, session_owner
 from todo_common.service_token import Actor
 
 # A todo as the API shows it: the column is ``position``, the field ``order``.
@@ -88,6 +88,13 @@ CLAIMED_KEY_SQL = "SELECT request_hash, response FROM idempotency_keys WHERE acc
 SAVE_RESPONSE_SQL = (
     "UPDATE idempotency_keys SET response = %(response)s WHERE account_id = %(account)s AND key = %(key)s"
 )
+# The idempotent create in four round trips, not eight: BEGIN, an expired key's removal
+# and the session check go together; so do the saved answer, COMMIT and the commit's
+# LSN (read after the COMMIT in the same string, so it covers the commit record).
+# An API token's owner is looked up before (``session`` false skips the check).
+BEGIN_CLAIMING_SQL = f"BEGIN; {EXPIRE_KEY_SQL}; SELECT NOT %(session)s OR EXISTS ({SESSION_OWNER})"
+SAVE_AND_COMMIT_SQL = f"{SAVE_RESPONSE_SQL}; COMMIT; {CURRENT_LSN_SQL}"
+COMMIT_SQL = f"COMMIT; {CURRENT_LSN_SQL}"
 PURGE_KEYS_SQL = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => %(ttl)s)"
 
 # The fields a change may name (the API's names), each with its set_* flag in UPDATE_SQL.
@@ -178,24 +185,28 @@ def create_idempotent(
     request_hash = hashlib.sha256(json.dumps([list_id, name, completed, order]).encode()).hexdigest()
 
     def work(cur):
-        owner = resolve(cur, actor)
+        owner = resolve(cur, actor) if actor.api_token_hash else session_owner(actor)
         scope = _scope(owner, list_id)
         keyed = {"account": owner.account_id, "key": key}
-        with transaction(cur):
-            cur.execute(EXPIRE_KEY_SQL, {**keyed, "ttl": ttl_hours})
+        session = {"session": actor.api_token_hash is None, "generation": actor.generation}
+        cur.execute(BEGIN_CLAIMING_SQL, {**keyed, **session, "ttl": ttl_hours})
+        try:
+            if not cur.fetchone()[0]:
+                raise SessionEnded()
             cur.execute(CLAIM_KEY_SQL, {**keyed, "hash": request_hash})
             if cur.fetchone() is None:
                 cur.execute(CLAIMED_KEY_SQL, keyed)
                 stored_hash, response = cur.fetchone()
                 if stored_hash != request_hash:
                     raise KeyReused(key)
-                replay = (response, True)
-            else:
-                todo = _insert(cur, scope, name, completed, order, max_items)
-                cur.execute(SAVE_RESPONSE_SQL, {**keyed, "response": json.dumps(todo)})
-                replay = (todo, False)
-        todo, replayed = replay
-        return todo, current_lsn(cur), replayed
+                cur.execute(COMMIT_SQL)
+                return response, cur.fetchone()[0], True
+            todo = _insert(cur, scope, name, completed, order, max_items)
+            cur.execute(SAVE_AND_COMMIT_SQL, {**keyed, "response": json.dumps(todo)})
+            return todo, cur.fetchone()[0], False
+        except BaseException:
+            rollback(cur)
+            raise
 
     # Safe to retry: the key makes a second run a replay.
     return db.run(work)
