@@ -1,16 +1,19 @@
-"""What the lean and ORM references share: the frontend's own templates and static files (loaded
-from the todo_frontend package folder, not copied), the frontend's own session (same
-secret key, and ``todo_frontend.identity`` reads who is signed in from it, so the
+"""What the lean and ORM references share: the frontend's own templates and static files
+(loaded from the todo_frontend package folder, not copied), the frontend's own session
+(same secret key, and ``todo_frontend.identity`` reads who is signed in from it, so the
 bench person's cookie works here unchanged), CSRF, and the routes the template links
-to. A reference supplies ``page(actor, list_id, status, after, limit)`` returning the
-context the frontend passes (list, items, counts, next/prev, the account's lists), or
-None when the list is not the actor's, and ``add(actor, list_id, name)`` returning
-the list it added to, or None."""
+to, rendered as the frontend renders them (the list region, then the page around it,
+but without keeping regions between requests). A reference supplies
+``page(actor, list_id, status, after, limit)`` returning the context the frontend
+passes (list, items, counts, next/prev, the account's lists), or None when the list is
+not the actor's, and ``add(actor, list_id, name)`` returning the list it added to, or
+None."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
@@ -19,7 +22,7 @@ from flask import Blueprint, Flask, abort, redirect, render_template, request, u
 from flask_wtf.csrf import CSRFProtect
 
 from todo_common.service_token import Actor
-from todo_frontend import identity
+from todo_frontend import identity, list_html
 
 FRONTEND_DIR = Path(importlib.util.find_spec("todo_frontend").submodule_search_locations[0])
 STATUSES = ("all", "active", "completed")
@@ -58,6 +61,7 @@ def make_app(
     app.config.update(SECRET_KEY=config["secret_key"], WTF_CSRF_TIME_LIMIT=None)
     CSRFProtect(app)
     app.context_processor(lambda: {"signed_in_as": identity.username()})
+    list_html.init_app(app)  # the templates' list_items (each item's HTML, kept as in the frontend)
     web = Blueprint("web", name)
 
     @web.get("/", defaults={"list_id": None})
@@ -79,17 +83,28 @@ def make_app(
             }
         )
         shown_list = shown["list"]["id"]
-        return render_template(
-            "index.html",
+        list_path = url_for("web.show_list", list_id=shown_list)
+        # The list region rendered on every request (no kept regions): what a plain app does.
+        region = render_template(
+            "_list_region.html",
             page=shown,
             list_id=shown_list,
-            list_path=url_for("web.show_list", list_id=shown_list),
+            list_path=list_path,
             status=status,
             after=after,
             view_query=f"?{view}" if view else "",
+            focus={},
+        )
+        return render_template(
+            "index.html",
+            page=shown,
+            list_path=list_path,
+            list_region=region,
             error=None,
             list_error=None,
             draft_name="",
+            form_key=uuid.uuid4().hex,
+            focus={"control": "add"},
         )
 
     @web.post("/lists/<int:list_id>/todos", endpoint="add")

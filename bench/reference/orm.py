@@ -91,11 +91,12 @@ def create_app():
             back = session.execute(back.order_by(Todo.id.desc()).limit(limit + 1), bind_arguments={"bind": replica})
             back = back.scalars().all()
             prev_after = back[-1] if len(back) > limit else 0
-        items = rows[:limit]
+        # The page's items as the frontend has them (the reader's JSON decoded): dicts.
+        items = [{"id": t.id, "name": t.name, "completed": t.completed} for t in rows[:limit]]
         return {
             "list": {"id": shown.id, "name": shown.name},
             "items": items,
-            "next_after": items[-1].id if len(rows) > limit else None,
+            "next_after": items[-1]["id"] if len(rows) > limit else None,
             "prev_after": prev_after,
             "counts": {"all": shown.total, "active": shown.total - shown.completed, "completed": shown.completed},
             "lists": [{"id": item.id, "name": item.name} for item in lists],

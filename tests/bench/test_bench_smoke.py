@@ -104,3 +104,19 @@ def test_smoke_run_writes_a_complete_result(bench_tools, tmp_path):
     assert data["json_costs"]["plain"]["tps_median"] > 0, data["json_costs"]
     assert {"frontend", "reader", "writer"} <= set(data["rss_mb_at_rest"])
     assert "list page 250, returning browser / original app" in result.stdout
+
+
+@pytest.mark.timeout(120)
+def test_the_lean_and_orm_references_show_the_stacks_page(bench_tools, tmp_path):
+    """The references render the frontend's own templates; the harness stops a run when
+    they show the bench person another page than the stack does (`check_same_page`)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--only", "lean_page250,orm_page250", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    shown = json.loads((tmp_path / "result.json").read_text())["same_page"]["small"]["/"]
+    assert shown["items"] == 250
