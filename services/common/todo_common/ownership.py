@@ -52,6 +52,11 @@ def resolve(cur, actor: Actor) -> Owner:
     return Owner(actor.account_id)
 
 
+# True when the actor is not a session (``session`` false: an API token, looked up on
+# the primary before) or its session is live; for statements that check it in passing.
+SESSION_LIVE = f"(NOT %(session)s OR EXISTS ({SESSION_OWNER}))"
+
+
 def session_checked(sql: str) -> str:
     """``sql`` (one text value, at most one row) read together with the session check,
     in one statement and one round trip: its rows are ``(session is live, value)``,

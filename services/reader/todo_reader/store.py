@@ -15,7 +15,7 @@ import orjson
 
 from todo_common.db import Database
 from todo_common.ownership import (
-    SESSION_OWNER,
+    SESSION_LIVE,
     Owner,
     SessionEnded,
     TokenScope,
@@ -71,7 +71,7 @@ page AS (
     ORDER BY id LIMIT %(limit)s + 1
 )
 SELECT NULL::bigint, NULL::text, NULL::boolean, NULL::integer,
-       NOT %(session)s OR EXISTS ({session_owner}),
+       {session_live},
        CASE WHEN owned.id IS NOT NULL THEN json_build_object(
            'list', json_build_object('id', owned.id, 'name', owned.name),
            'counts', {counts},
@@ -92,7 +92,7 @@ ORDER BY 1 NULLS FIRST
 # One statement per status filter, built once from the template above.
 PAGE_SQL = {
     status: _PAGE.format(
-        owned=_OWNED_LIST, filter=_STATUS_FILTER[status], counts=_COUNTS_JSON, session_owner=SESSION_OWNER
+        owned=_OWNED_LIST, filter=_STATUS_FILTER[status], counts=_COUNTS_JSON, session_live=SESSION_LIVE
     )
     for status in STATUSES
 }

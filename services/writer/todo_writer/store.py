@@ -10,7 +10,7 @@ import hashlib
 import json
 
 from todo_common.db import Database, rollback, transaction
-from todo_common.ownership import SESSION_OWNER, Owner, SessionEnded, TokenScope, resolve, session_owner
+from todo_common.ownership import SESSION_LIVE, Owner, SessionEnded, TokenScope, resolve, session_owner
 from todo_common.service_token import Actor
 
 # A todo as the API shows it: the column is ``position``, the field ``order``.
@@ -88,11 +88,10 @@ CLAIMED_KEY_SQL = "SELECT request_hash, response FROM idempotency_keys WHERE acc
 SAVE_RESPONSE_SQL = (
     "UPDATE idempotency_keys SET response = %(response)s WHERE account_id = %(account)s AND key = %(key)s"
 )
-# The idempotent create in four round trips, not eight: BEGIN, an expired key's removal
+# The idempotent create in four round trips: BEGIN, an expired key's removal
 # and the session check go together; so do the saved answer, COMMIT and the commit's
 # LSN (read after the COMMIT in the same string, so it covers the commit record).
-# An API token's owner is looked up before (``session`` false skips the check).
-BEGIN_CLAIMING_SQL = f"BEGIN; {EXPIRE_KEY_SQL}; SELECT NOT %(session)s OR EXISTS ({SESSION_OWNER})"
+BEGIN_CLAIMING_SQL = f"BEGIN; {EXPIRE_KEY_SQL}; SELECT {SESSION_LIVE}"
 SAVE_AND_COMMIT_SQL = f"{SAVE_RESPONSE_SQL}; COMMIT; {CURRENT_LSN_SQL}"
 COMMIT_SQL = f"COMMIT; {CURRENT_LSN_SQL}"
 PURGE_KEYS_SQL = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => %(ttl)s)"
