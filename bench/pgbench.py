@@ -38,9 +38,11 @@ def reader_page_sql(
     after: int = 0,
     status: str = "all",
     with_lists: bool = True,
+    known_version: str | None = None,
 ) -> str:
     """The reader's list query (the one GET /v1/todos runs for the list page, with the
-    session check and the account's lists for the switcher), parameters bound."""
+    session check and the account's lists for the switcher), parameters bound. Without
+    ``known_version`` it reads the items, as for a page the reader does not keep."""
     params = {
         "account": account,
         "generation": generation,
@@ -49,6 +51,7 @@ def reader_page_sql(
         "after": after,
         "limit": limit,
         "with_lists": with_lists,
+        "known_version": known_version,
     }
     with conn.cursor() as cur:
         return cur.mogrify(PAGE_SQL[status], params).decode()

@@ -155,6 +155,22 @@ def _page_sql(conn, h: Harness) -> str:
     )
 
 
+def _kept_page_sql(conn, h: Harness) -> str:
+    """The page query when the reader keeps the page: the list's current items version."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT items_version::text FROM todo_lists WHERE id = %s", (h.person.list_id,))
+        (version,) = cur.fetchone()
+    person = h.person
+    return pgbench.reader_page_sql(
+        conn,
+        account=person.account_id,
+        generation=person.generation,
+        list_id=person.list_id,
+        limit=250,
+        known_version=version,
+    )
+
+
 def _plain_sql(conn, h: Harness) -> str:
     return pgbench.plain_page_sql(conn, list_id=h.person.list_id)
 
@@ -231,9 +247,15 @@ PG_PLAIN_JSON = _pg(
 )
 PG_READ = _pg(
     "pgbench_read",
-    "the reader's own page query (PAGE_SQL: list, 250 rows, counts, lists, as JSON)",
+    "the reader's own page query (PAGE_SQL: list, 250 rows, counts, lists), for a page the reader does not keep",
     "replica",
     _page_sql,
+)
+PG_READ_KEPT = _pg(
+    "pgbench_read_kept",
+    "the same query for a page the reader keeps (its items version unchanged: no rows read)",
+    "replica",
+    _kept_page_sql,
 )
 WRITER_API = Scenario(
     "writer_api",
@@ -312,7 +334,7 @@ ROUND = [
     [PAGE250, FIRST_VISIT, ORIGINAL_PAGE250],
     [PAGE250_C64, FIRST_VISIT_C64, ORIGINAL_PAGE250_C64],
     [PAGE_MID, PAGE_MID_BIG],
-    [READER_API, PG_PLAIN_READ, PG_PLAIN_JSON, PG_READ],
+    [READER_API, PG_PLAIN_READ, PG_PLAIN_JSON, PG_READ, PG_READ_KEPT],
     [WRITER_API, PG_INSERT],
     [ADD_FLOW, ORIGINAL_ADD_FLOW],
     [RYW],

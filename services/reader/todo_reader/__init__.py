@@ -10,6 +10,7 @@ from todo_common.settings import load as load_settings
 
 from . import api, replication_metrics, store
 from .lsn_wait import ConsistentReader
+from .page_cache import PageCache
 from .settings import ReaderSettings
 
 
@@ -22,6 +23,7 @@ def create_app(settings: ReaderSettings | None = None) -> Flask:
     app.extensions["todo_settings"] = settings
     reader = ConsistentReader(replica, fallback, settings.lsn_wait_timeout, settings.lsn_max_concurrent_waits)
     app.extensions["todo_reader"] = reader
+    app.extensions["todo_page_cache"] = PageCache()
 
     def readiness() -> dict:
         # A missing schema is reported, not a reason to be unready (see the writer's readiness).

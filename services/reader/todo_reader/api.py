@@ -102,7 +102,15 @@ def list_todos():
     after = _int_arg("after", 0, 0, MAX_ID)
     with_lists = request.args.get("with_lists") == "true"
     answer = store.page(
-        _reader(), actor(), _list_arg(), status, after=after, limit=limit, with_lists=with_lists, min_lsn=_min_lsn()
+        _reader(),
+        actor(),
+        _list_arg(),
+        status,
+        after=after,
+        limit=limit,
+        with_lists=with_lists,
+        min_lsn=_min_lsn(),
+        kept=current_app.extensions["todo_page_cache"],
     )
     return _found(answer, "list")
 

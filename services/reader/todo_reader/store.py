@@ -26,13 +26,15 @@ from todo_common.ownership import (
 from todo_common.service_token import Actor
 from todo_common.validation import STATUSES
 
+from .page_cache import KeptPage, PageCache, PageKey
+
 if TYPE_CHECKING:
     from .lsn_wait import ConsistentReader, Served
 
 # The list a read is about: the one named, else the account's first. Another
 # account's list is simply not found.
 _OWNED_LIST = """
-SELECT id, name, total, completed FROM todo_lists
+SELECT id, name, total, completed, items_version FROM todo_lists
 WHERE account_id = %(account)s
   AND id = coalesce(%(list)s, (SELECT min(id) FROM todo_lists WHERE account_id = %(account)s))
 """
@@ -56,36 +58,38 @@ FIRST_LIST_SQL = "SELECT min(id) FROM todo_lists WHERE account_id = %(account)s"
 # whether there is a next one; the page before is found by walking back from
 # "after" (its own "after" is the id just below it, or 0 for the first page).
 #
-# The items come as plain rows and the reader writes their JSON (``_page_json``):
+# The items come as plain rows and the reader writes their JSON (``_kept_page``):
 # aggregating 250 rows into JSON cost the replica about four times the plain SELECT
 # (``make bench``, "who pays for JSON"), and the replica is the one part that does not
-# scale by adding pods. The first row, sorted first by its NULL id, is the header:
-# whether the session is live (sessions only; an API token was checked on the
-# primary), and - when the list is the account's - the list, counts, the page before
-# and, when asked, the account's lists for the page's list switcher, as JSON.
+# scale by adding pods. They come only when the list's items version differs from
+# ``known_version``, the one of the page the reader keeps (``page_cache.py``). The first
+# row, sorted first by its NULL id, is the header: whether the session is live
+# (sessions only; an API token was checked on the primary), and - when the list is the
+# account's - its items version, the list and counts as JSON, the page before and, when
+# asked, the account's lists for the page's list switcher as JSON.
 _PAGE = """
 WITH owned AS ({owned}),
 page AS (
     SELECT id, name, completed, position FROM todo_list
-    WHERE list_id = %(list)s AND EXISTS (SELECT FROM owned) AND id > %(after)s {filter}
+    WHERE list_id = %(list)s AND id > %(after)s {filter}
+      AND EXISTS (SELECT FROM owned WHERE items_version IS DISTINCT FROM %(known_version)s::uuid)
     ORDER BY id LIMIT %(limit)s + 1
 )
 SELECT NULL::bigint, NULL::text, NULL::boolean, NULL::integer,
        {session_live},
-       CASE WHEN owned.id IS NOT NULL THEN json_build_object(
-           'list', json_build_object('id', owned.id, 'name', owned.name),
-           'counts', {counts},
-           'prev_after', CASE WHEN %(after)s > 0 THEN
-                             (SELECT CASE WHEN count(*) > %(limit)s THEN min(id) ELSE 0 END
-                              FROM (SELECT id FROM todo_list WHERE list_id = owned.id AND id <= %(after)s {filter}
-                                    ORDER BY id DESC LIMIT %(limit)s + 1) back) END,
-           'lists', CASE WHEN %(with_lists)s THEN
-                        (SELECT json_agg(json_build_object('id', id, 'name', name) ORDER BY id)
-                         FROM todo_lists WHERE account_id = %(account)s) END
-       )::text END
+       owned.items_version::text,
+       json_build_object('id', owned.id, 'name', owned.name)::text,
+       {counts}::text,
+       CASE WHEN %(after)s > 0 THEN
+           (SELECT CASE WHEN count(*) > %(limit)s THEN min(id) ELSE 0 END
+            FROM (SELECT id FROM todo_list WHERE list_id = owned.id AND id <= %(after)s {filter}
+                  ORDER BY id DESC LIMIT %(limit)s + 1) back) END,
+       CASE WHEN %(with_lists)s THEN
+           (SELECT json_agg(json_build_object('id', id, 'name', name) ORDER BY id)::text
+            FROM todo_lists WHERE account_id = %(account)s) END
 FROM (SELECT) header LEFT JOIN owned ON true
 UNION ALL
-SELECT id, name, completed, position, NULL, NULL FROM page
+SELECT id, name, completed, position, NULL, NULL, NULL, NULL, NULL, NULL FROM page
 ORDER BY 1 NULLS FIRST
 """
 
@@ -218,14 +222,18 @@ def page(
     limit: int,
     with_lists: bool,
     min_lsn: str | None,
+    kept: PageCache,
 ) -> tuple[bytes | None, Served]:
     """One keyset page of a list's ``status`` items after id ``after``, with next/prev,
     counts and (``with_lists``) the account's lists, as JSON; None when the list is not
-    theirs."""
+    theirs. The items come from ``kept`` when the list has not changed since."""
     token_owner = _token_owner(reader, actor)
 
     def work(cur) -> bytes | None:
         owner = token_owner or session_owner(actor)
+        scope = _scoped(cur, owner, list_id, one_list=True)
+        key = PageKey(scope["list"], status, after, limit)
+        known = kept.get(key)
         params = {
             "after": after,
             "limit": limit,
@@ -233,27 +241,41 @@ def page(
             "with_lists": with_lists and owner.list_id is None,
             "session": token_owner is None,
             "generation": actor.generation,
-            **_scoped(cur, owner, list_id, one_list=True),
+            "known_version": known.items_version if known else None,
+            **scope,
         }
         cur.execute(PAGE_SQL[status], params)
-        (*_, live, header), *rows = cur.fetchall()
+        (*_, live, items_version, list_json, counts_json, prev_after, lists_json), *rows = cur.fetchall()
         if not live:
             raise SessionEnded()
-        return None if header is None else _page_json(header, rows, limit)
+        if items_version is None:
+            return None
+        if known is None or known.items_version != items_version:
+            known = _kept_page(items_version, rows, limit)
+            kept.put(key, known)
+        return orjson.dumps(
+            {
+                "list": orjson.Fragment(list_json),
+                "counts": orjson.Fragment(counts_json),
+                "prev_after": prev_after,
+                "lists": None if lists_json is None else orjson.Fragment(lists_json),
+                "items": orjson.Fragment(known.items_json),
+                "next_after": known.next_after,
+            }
+        )
 
     return reader.read(work, min_lsn)
 
 
-def _page_json(header: str, rows: list[tuple], limit: int) -> bytes:
-    """The page's JSON: the header's fields and the items, with ``next_after`` (the
-    last shown id) when the statement found a row past the page."""
-    page = orjson.loads(header)
-    page["items"] = [
+def _kept_page(items_version: str, rows: list[tuple], limit: int) -> KeptPage:
+    """The page's items as JSON, with ``next_after`` (the last shown id) when the
+    statement found a row past the page."""
+    items = [
         {"id": todo_id, "name": name, "completed": completed, "order": order}
-        for todo_id, name, completed, order, _, _ in rows[:limit]
+        for todo_id, name, completed, order, *_ in rows[:limit]
     ]
-    page["next_after"] = rows[limit - 1][0] if len(rows) > limit else None
-    return orjson.dumps(page)
+    next_after = rows[limit - 1][0] if len(rows) > limit else None
+    return KeptPage(items_version, orjson.dumps(items), next_after)
 
 
 def one(

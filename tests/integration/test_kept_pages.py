@@ -1,0 +1,128 @@
+"""The reader keeps pages of items per worker by their list's items version: every
+kind of change to a list's items shows on the next read, a kept page is served only
+to its owner, and an ended session is still refused."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from ..helpers import Person, unique_name
+
+
+def _page(person: Person, lsn: str | None = None, **params) -> dict:
+    headers = {"X-Min-LSN": lsn} if lsn else {}
+    answer = person.reader("/v1/todos", params={"list": person.list_id, **params}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _kept(person: Person, **params) -> dict:
+    """Read the page twice (each of the reader's workers may keep it) and return it."""
+    for _ in range(4):
+        page = _page(person, **params)
+    return page
+
+
+def _add(person: Person, name: str, **fields) -> tuple[int, str]:
+    answer = person.writer("POST", "/v1/todos", json={"name": name, "list": person.list_id, **fields})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["todo"]["id"], answer.headers["X-Commit-LSN"]
+
+
+def _lsn(answer: requests.Response) -> str:
+    assert answer.status_code == 200, answer.text
+    return answer.headers["X-Commit-LSN"]
+
+
+@pytest.fixture
+def person(stack):
+    person = Person(stack)
+    for n in range(3):
+        _add(person, f"item {n}")
+    return person
+
+
+def _names(page: dict) -> list[str]:
+    return [item["name"] for item in page["items"]]
+
+
+def test_a_rename_shows_on_a_kept_page(person):
+    first = _kept(person)["items"][0]
+    new_name = unique_name("renamed")
+    lsn = _lsn(person.writer("PATCH", f"/v1/todos/{first['id']}", json={"name": new_name}))
+    assert _page(person, lsn)["items"][0]["name"] == new_name
+    assert _page(person)["items"][0]["name"] == new_name  # and without the LSN once replayed
+
+
+def test_a_reorder_shows_on_a_kept_page(person):
+    first = _kept(person)["items"][0]
+    lsn = _lsn(person.writer("PATCH", f"/v1/todos/{first['id']}", json={"order": 42}))
+    assert _page(person, lsn)["items"][0]["order"] == 42
+
+
+def test_a_toggle_shows_on_kept_pages_of_every_filter(person):
+    first = _kept(person)["items"][0]
+    assert first["name"] in _names(_kept(person, status="active"))
+    assert _kept(person, status="completed")["items"] == []
+    lsn = _lsn(person.writer("PATCH", f"/v1/todos/{first['id']}", json={"completed": True}))
+    assert _page(person, lsn)["items"][0]["completed"] is True
+    assert first["name"] not in _names(_page(person, lsn, status="active"))
+    assert _names(_page(person, lsn, status="completed")) == [first["name"]]
+
+
+def test_adds_and_deletes_show_on_kept_pages(person):
+    before = _names(_kept(person))
+    name = unique_name("added")
+    todo_id, lsn = _add(person, name)
+    assert _names(_page(person, lsn)) == [*before, name]
+    lsn = person.writer("DELETE", f"/v1/todos/{todo_id}").headers["X-Commit-LSN"]
+    assert _names(_page(person, lsn)) == before
+
+
+def test_mark_all_and_clear_completed_show_on_kept_pages(person):
+    _kept(person)
+    _kept(person, status="active")
+    answer = person.writer("POST", "/v1/todos/mark-all", json={"list": person.list_id, "completed": True})
+    lsn = _lsn(answer)
+    assert all(item["completed"] for item in _page(person, lsn)["items"])
+    assert _page(person, lsn, status="active")["items"] == []
+    answer = person.writer("DELETE", "/v1/todos", params={"list": person.list_id, "completed": "true"})
+    assert _page(person, _lsn(answer))["items"] == []
+
+
+def test_a_later_page_and_its_neighbours_follow_changes(person):
+    ids = [item["id"] for item in _page(person)["items"]]
+    second = _kept(person, after=ids[0], limit=1)
+    assert [item["id"] for item in second["items"]] == [ids[1]]
+    assert (second["prev_after"], second["next_after"]) == (0, ids[1])
+    lsn = person.writer("DELETE", f"/v1/todos/{ids[1]}").headers["X-Commit-LSN"]
+    moved = _page(person, lsn, after=ids[0], limit=1)
+    assert [item["id"] for item in moved["items"]] == [ids[2]]
+    assert moved["next_after"] is None
+
+
+def test_the_list_name_and_counts_are_never_kept(person):
+    page = _kept(person, with_lists="true")
+    new_name = unique_name("list")
+    lsn = _lsn(person.writer("PATCH", f"/v1/lists/{person.list_id}", json={"name": new_name}))
+    renamed = _page(person, lsn, with_lists="true")
+    assert renamed["list"]["name"] == new_name
+    assert [entry["name"] for entry in renamed["lists"]] == [new_name]
+    assert renamed["items"] == page["items"]
+    assert renamed["counts"] == page["counts"] == {"all": 3, "active": 3, "completed": 0}
+
+
+def test_a_kept_page_is_only_its_owners(stack, person):
+    _kept(person)
+    other = Person(stack)
+    answer = other.reader("/v1/todos", params={"list": person.list_id})
+    assert answer.status_code == 404
+    assert "item 0" not in answer.text
+
+
+def test_a_kept_page_is_refused_once_the_session_ended(stack, person):
+    _kept(person)
+    ended = person.writer("DELETE", "/v1/sessions")  # log-out: ends every session of the account
+    answer = person.reader("/v1/todos", params={"list": person.list_id}, headers={"X-Min-LSN": _lsn(ended)})
+    assert answer.status_code == 401
