@@ -30,11 +30,13 @@ from .load import run_wrk
 
 # scenario: (services to profile, load target). The read path under the bench person's
 # 250-item page (a returning browser's cookie), the original app under its own page,
-# the writer under its create API (the bench person's service token).
+# the writer under its create API (the bench person's service token), the whole stack
+# under the add form and the page it lands on (the same browser).
 PLANS = {
     "page250": (("frontend", "reader"), "frontend"),
     "original_page250": (("original",), "original"),
     "writer_api": (("writer",), "writer"),
+    "add_flow": (("frontend", "writer", "reader"), "add_flow"),
 }
 RATE = 250  # samples per second
 MODES = {"gil": ["--gil"], "running": []}
@@ -46,6 +48,15 @@ def _load(h: Harness, target: str) -> dict:
         return {"path": h.list_path, "cookie": cookie, "token": token}
     if target == "original":
         return {"path": "/"}
+    if target == "add_flow":
+        cookie, token = h.session("frontend")
+        return {
+            "mode": "add_flow",
+            "path": h.list_path + "/todos",
+            "get_path": h.list_path,
+            "cookie": cookie,
+            "token": token,
+        }
     return {"mode": "post_json", "path": "/v1/todos", "authorization": h.service_headers()["Authorization"]}
 
 
@@ -115,7 +126,7 @@ def _profile(py_spy: str, h: Harness, out: Path, scenario: str, mode: str, durat
     load = _load(h, target)
     time.sleep(0.5)
     cpu_before = {service: groups[service].cpu() for service in services}
-    answer = run_wrk(h.url(target), duration=duration, **load)
+    answer = run_wrk(h.url("frontend" if target == "add_flow" else target), duration=duration, **load)
     results = {}
     for service, recorded in spies.items():
         cpu_ms = (groups[service].cpu() - cpu_before[service]) * 1000 / max(answer.requests, 1)

@@ -153,8 +153,9 @@ class Stack:
             "PROMETHEUS_MULTIPROC_DIR": str(self.root / "metrics" / service),
             "SERVICE_TOKEN_KEY": self.passwords["service_token_key"],
             # As the image sets it: big blocks (argon2's 19 MiB per password hash) go back
-            # to the system when freed instead of staying in each thread's malloc arena.
-            "MALLOC_MMAP_THRESHOLD_": "131072",
+            # to the system when freed instead of staying in each thread's malloc arena,
+            # while a page's strings (a few hundred KB) are served from the heap.
+            "MALLOC_MMAP_THRESHOLD_": "1048576",
         }
         if service == "writer":
             env.update(self._database_env("DATABASE", self.ports.primary))

@@ -107,7 +107,9 @@ def test_freed_password_hash_memory_goes_back_to_the_system():
     (threshold,) = [arg.split("=", 1)[1] for name, arg in runtime if name == "ENV" and "MALLOC_MMAP_THRESHOLD_" in arg]
     source = (REPO / "devlocal" / "stack.py").read_text()
     assert f'"MALLOC_MMAP_THRESHOLD_": "{threshold}"' in source
-    assert int(threshold) == 128 * 1024
+    # Below argon2's blocks, above a list page's strings (allocating those from fresh
+    # mmaps costs page faults on every page).
+    assert 512 * 1024 <= int(threshold) < 19 * 1024 * 1024
 
 
 def entry_command() -> list[str]:
