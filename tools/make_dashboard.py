@@ -204,6 +204,12 @@ ROWS = [
                 ],
             ),
             (
+                "List pages: kept items or read",
+                "reqps",
+                "kept: the reader worker's kept items still held (the list unchanged); read: read again.",
+                [q(f"sum by (items) (rate(todo_reader_list_pages_total{{{NS}}}[{RI}]))", "{{items}}")],
+            ),
+            (
                 "Wait for the replica (p99)",
                 "s",
                 "Bounded by LSN_WAIT_TIMEOUT_MS.",

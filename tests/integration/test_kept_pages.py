@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from ..helpers import Person, unique_name
+from ..helpers import Person, metric, unique_name
 
 
 def _page(person: Person, lsn: str | None = None, **params) -> dict:
@@ -126,3 +126,12 @@ def test_a_kept_page_is_refused_once_the_session_ended(stack, person):
     ended = person.writer("DELETE", "/v1/sessions")  # log-out: ends every session of the account
     answer = person.reader("/v1/todos", params={"list": person.list_id}, headers={"X-Min-LSN": _lsn(ended)})
     assert answer.status_code == 401
+
+
+def test_the_reader_counts_pages_answered_from_kept_items(stack, person):
+    kept_before = metric(stack, "reader", "todo_reader_list_pages_total", 'items="kept"')
+    read_before = metric(stack, "reader", "todo_reader_list_pages_total", 'items="read"')
+    _kept(person, limit=2)
+    # The first read of this view reads its items; of the others, all but one per worker are kept.
+    assert metric(stack, "reader", "todo_reader_list_pages_total", 'items="read"') > read_before
+    assert metric(stack, "reader", "todo_reader_list_pages_total", 'items="kept"') > kept_before

@@ -16,8 +16,16 @@ import threading
 from collections import OrderedDict
 from typing import NamedTuple
 
+from prometheus_client import Counter
+
 # A page of 250 items with long names is about 60 KB: a few hundred pages a worker.
 MAX_BYTES = 16 * 1024 * 1024
+
+PAGES = Counter(
+    "todo_reader_list_pages_total",
+    "List pages answered, by how: kept (the worker's kept items still held) or read (the items read again).",
+    ["items"],
+)
 
 
 class PageKey(NamedTuple):

@@ -26,7 +26,7 @@ from todo_common.ownership import (
 from todo_common.service_token import Actor
 from todo_common.validation import STATUSES
 
-from .page_cache import KeptPage, PageCache, PageKey
+from .page_cache import PAGES, KeptPage, PageCache, PageKey
 
 if TYPE_CHECKING:
     from .lsn_wait import ConsistentReader, Served
@@ -253,6 +253,9 @@ def page(
         if known is None or known.items_version != items_version:
             known = _kept_page(items_version, rows, limit)
             kept.put(key, known)
+            PAGES.labels("read").inc()
+        else:
+            PAGES.labels("kept").inc()
         return orjson.dumps(
             {
                 "list": orjson.Fragment(list_json),
