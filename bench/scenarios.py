@@ -148,10 +148,15 @@ def _ryw(h: Harness, ctx: Context, duration: float) -> dict:
     }
 
 
-def _page_sql(conn, h: Harness) -> str:
+def _page_sql(conn, h: Harness, known_version: str | None = None) -> str:
     person = h.person
     return pgbench.reader_page_sql(
-        conn, account=person.account_id, generation=person.generation, list_id=person.list_id, limit=250
+        conn,
+        account=person.account_id,
+        generation=person.generation,
+        list_id=person.list_id,
+        limit=250,
+        known_version=known_version,
     )
 
 
@@ -160,15 +165,7 @@ def _kept_page_sql(conn, h: Harness) -> str:
     with conn.cursor() as cur:
         cur.execute("SELECT items_version::text FROM todo_lists WHERE id = %s", (h.person.list_id,))
         (version,) = cur.fetchone()
-    person = h.person
-    return pgbench.reader_page_sql(
-        conn,
-        account=person.account_id,
-        generation=person.generation,
-        list_id=person.list_id,
-        limit=250,
-        known_version=version,
-    )
+    return _page_sql(conn, h, known_version=version)
 
 
 def _plain_sql(conn, h: Harness) -> str:

@@ -1,4 +1,4 @@
-"""Where the list page puts the focus after a change (web._focus_targets): the
+"""Where the list page puts the focus after a change (list_html.focus_targets): the
 control used, or the neighbour of an item that has left the view."""
 
 from __future__ import annotations
