@@ -42,7 +42,8 @@ def reader_page_sql(
 ) -> str:
     """The reader's list query (the one GET /v1/todos runs for the list page, with the
     session check and the account's lists for the switcher), parameters bound. Without
-    ``known_version`` it reads the items, as for a page the reader does not keep."""
+    ``known_version`` it reads the items, as for a page the reader does not keep; with
+    it, as for a kept page that is not the list's last."""
     params = {
         "account": account,
         "generation": generation,
@@ -52,6 +53,8 @@ def reader_page_sql(
         "limit": limit,
         "with_lists": with_lists,
         "known_version": known_version,
+        "known_open": False,
+        "known_tail": None,
     }
     with conn.cursor() as cur:
         return cur.mogrify(PAGE_SQL[status], params).decode()

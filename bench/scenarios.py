@@ -161,11 +161,12 @@ def _page_sql(conn, h: Harness, known_version: str | None = None) -> str:
 
 
 def _kept_page_sql(conn, h: Harness) -> str:
-    """The page query when the reader keeps the page: the list's current items version."""
+    """The page query when the reader keeps the page: with the items version the page
+    query itself reports (its header row, the first)."""
     with conn.cursor() as cur:
-        cur.execute("SELECT items_version::text FROM todo_lists WHERE id = %s", (h.person.list_id,))
-        (version,) = cur.fetchone()
-    return _page_sql(conn, h, known_version=version)
+        cur.execute(_page_sql(conn, h))
+        header = dict(zip((column.name for column in cur.description), cur.fetchone(), strict=True))
+    return _page_sql(conn, h, known_version=header["items_version"])
 
 
 def _plain_sql(conn, h: Harness) -> str:

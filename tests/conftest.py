@@ -8,7 +8,7 @@ import os
 import shutil
 import socket
 import tempfile
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,10 +40,11 @@ TEST_ENV = {
 }
 
 
-@pytest.fixture(scope="session")
-def stack():
-    """The whole stack; the reader falls back to the primary after a short wait."""
-    root = Path(tempfile.mkdtemp(prefix="todo-test-stack-"))
+@contextmanager
+def running_stack(prefix: str = "todo-test-stack-"):
+    """A whole stack of its own, stopped and removed afterwards; the reader falls back
+    to the primary after a short wait."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     root.chmod(0o755)  # the PostgreSQL user (when we are root) must reach its data
     stack = Stack(root=root, ports=free_ports(), workers=1, threads=4, extra_env=TEST_ENV)
     stack.start()
@@ -53,6 +54,13 @@ def stack():
         stack.stop()
         if not os.environ.get("TODO_KEEP_STACK"):
             shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """The whole stack, shared by the tests."""
+    with running_stack() as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -1,12 +1,19 @@
 """The reader keeps pages of items per worker by their list's items version: every
-kind of change to a list's items shows on the next read, a kept page is served only
-to its owner, and an ended session is still refused."""
+kind of change to a list's items shows on the next read, an append leaves the list's
+full pages kept, a kept page is served only to its owner, and an ended session is
+still refused; a restore never brings back a page kept from before."""
 
 from __future__ import annotations
+
+import os
+import subprocess
 
 import pytest
 import requests
 
+from devlocal.postgres import APP_DATABASE, APP_USER, POSTGRES_BIN_PATH, SUPERUSER
+
+from ..conftest import running_stack
 from ..helpers import Person, metric, unique_name
 
 
@@ -80,6 +87,46 @@ def test_adds_and_deletes_show_on_kept_pages(person):
     assert _names(_page(person, lsn)) == before
 
 
+def _pages_read(stack) -> float:
+    return metric(stack, "reader", "todo_reader_list_pages_total", 'items="read"')
+
+
+def test_an_append_leaves_the_lists_full_pages_kept(stack, person):
+    first = _kept(person, limit=2)  # items 0 and 1; item 2 is past it
+    assert first["next_after"] is not None
+    read_before = _pages_read(stack)
+    name = unique_name("appended")
+    _, lsn = _add(person, name)
+    after_add = _page(person, lsn, limit=2)
+    assert after_add["items"] == first["items"]
+    assert after_add["next_after"] == first["next_after"]
+    assert after_add["counts"] == {"all": 4, "active": 4, "completed": 0}
+    assert _pages_read(stack) == read_before, "the full page is served from what the reader kept"
+    # The list's last page does show the new item.
+    last = _page(person, lsn, after=first["next_after"], limit=2)
+    assert _names(last) == ["item 2", name]
+
+
+def test_an_item_committed_late_inside_a_kept_page_shows(person, primary):
+    """Ids are drawn when an insert runs but committed in any order: an item with an id
+    below the list's newest lands inside pages that are already full."""
+    a, b, c = (item["id"] for item in _page(person)["items"])
+    _add(person, "item 3")
+    lsn = person.writer("DELETE", f"/v1/todos/{b}").headers["X-Commit-LSN"]
+    kept = _kept(person, limit=2)
+    assert [item["id"] for item in _page(person, lsn, limit=2)["items"]] == [a, c]
+    assert kept["next_after"] == c
+    with primary.cursor() as cur:
+        cur.execute(
+            "INSERT INTO todo_list (id, list_id, name, completed) OVERRIDING SYSTEM VALUE"
+            " VALUES (%s, %s, 'late', false)",
+            (b, person.list_id),
+        )
+        cur.execute("SELECT pg_current_wal_lsn()::text")
+        (lsn,) = cur.fetchone()
+    assert _names(_page(person, lsn, limit=2)) == ["item 0", "late"]
+
+
 def test_mark_all_and_clear_completed_show_on_kept_pages(person):
     _kept(person)
     _kept(person, status="active")
@@ -130,8 +177,57 @@ def test_a_kept_page_is_refused_once_the_session_ended(stack, person):
 
 def test_the_reader_counts_pages_answered_from_kept_items(stack, person):
     kept_before = metric(stack, "reader", "todo_reader_list_pages_total", 'items="kept"')
-    read_before = metric(stack, "reader", "todo_reader_list_pages_total", 'items="read"')
+    read_before = _pages_read(stack)
     _kept(person, limit=2)
     # The first read of this view reads its items; of the others, all but one per worker are kept.
-    assert metric(stack, "reader", "todo_reader_list_pages_total", 'items="read"') > read_before
+    assert _pages_read(stack) > read_before
     assert metric(stack, "reader", "todo_reader_list_pages_total", 'items="kept"') > kept_before
+
+
+@pytest.fixture(scope="module")
+def stack_to_restore():
+    """A stack of its own: the restore below replaces every table."""
+    with running_stack("todo-test-restore-") as stack:
+        yield stack
+
+
+def _pg(stack, tool: str, *args: str) -> None:
+    """pg_dump / pg_restore against the primary as the superuser, as the chart's scripts run them."""
+    cluster = stack.cluster
+    env = {**os.environ, "PGPASSWORD": cluster.passwords[SUPERUSER]}
+    command = [str(POSTGRES_BIN_PATH / tool), "-h", "127.0.0.1", "-p", str(cluster.primary.port), "-U", SUPERUSER]
+    result = subprocess.run([*command, *args], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_restore_never_brings_back_a_page_kept_from_before(stack_to_restore, tmp_path):
+    """The restored list has an items version the reader has seen, with other items
+    appended after it; appends after the restore reuse those ids."""
+    person = Person(stack_to_restore)
+    for n in range(3):
+        _add(person, f"item {n}")
+    dump = tmp_path / "todo.dump"
+    _pg(stack_to_restore, "pg_dump", "--format=custom", f"--file={dump}", APP_DATABASE)
+    second = _page(person)["items"][1]["id"]
+    _add(person, "gone 1")
+    _, lsn = _add(person, "gone 2")
+    assert _names(_page(person, lsn, after=second, limit=2)) == ["item 2", "gone 1"]
+    _kept(person, after=second, limit=2)
+
+    _pg(
+        stack_to_restore,
+        "pg_restore",
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--no-privileges",
+        f"--role={APP_USER}",
+        "--single-transaction",
+        "--exit-on-error",
+        "-d",
+        APP_DATABASE,
+        str(dump),
+    )
+    _add(person, "new 1")
+    _, lsn = _add(person, "new 2")
+    assert _names(_page(person, lsn, after=second, limit=2)) == ["item 2", "new 1"]

@@ -6,7 +6,7 @@ from todo_reader.page_cache import KeptPage, PageCache, PageKey
 
 
 def _page(size: int, version: str = "v1") -> KeptPage:
-    return KeptPage(version, b"x" * size, None)
+    return KeptPage(version, None, b"x" * size, None)
 
 
 def test_keeps_and_replaces_a_page():

@@ -1,13 +1,16 @@
 """Pages of items kept per worker, as the JSON the reader sends, by the list's items
 version.
 
-A list's ``items_version`` (migration 0007) gets a new random value in the same
-transaction as any change to its items, so a kept page with the version the database
-has now is exactly the page a fresh query would return. The page query is handed the
-kept version and skips reading the items when it still holds (``store.page``): an
-unchanged list costs the replica one indexed row and the reader no row decoding or
-JSON encoding. The version is checked in the same statement as the owner, so a kept
-page is only ever served to someone the database has just said may read it.
+A list's ``items_version`` (migrations 0007, 0008) gets a new random value in the same
+transaction as any change to its items other than an append (items added past the
+list's newest, which only its last page can show); its ``items_tail``, the highest id
+it has held, moves with every append. So a kept page with the version the database
+has now - and, for the list's last page, the same tail - is exactly the page a fresh
+query would return. The page query is handed what the kept page was read with and
+skips reading the items when it still holds (``store.page``): an unchanged list costs
+the replica one indexed row and the reader no row decoding or JSON encoding. That
+check is in the same statement as the owner's, so a kept page is only ever served to
+someone the database has just said may read it.
 """
 
 from __future__ import annotations
@@ -37,8 +40,9 @@ class PageKey(NamedTuple):
 
 class KeptPage(NamedTuple):
     items_version: str
+    items_tail: int | None  # the list's tail when read; compared only for its last page
     items_json: bytes  # the page's items as a JSON array
-    next_after: int | None
+    next_after: int | None  # None: the list's last page
 
 
 class PageCache:

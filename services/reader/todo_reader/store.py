@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 # The list a read is about: the one named, else the account's first. Another
 # account's list is simply not found.
 _OWNED_LIST = """
-SELECT id, name, total, completed, items_version FROM todo_lists
+SELECT id, name, total, completed, items_version, items_tail FROM todo_lists
 WHERE account_id = %(account)s
   AND id = coalesce(%(list)s, (SELECT min(id) FROM todo_lists WHERE account_id = %(account)s))
 """
@@ -61,23 +61,36 @@ FIRST_LIST_SQL = "SELECT min(id) FROM todo_lists WHERE account_id = %(account)s"
 # The items come as plain rows and the reader writes their JSON (``_kept_page``):
 # aggregating 250 rows into JSON cost the replica about four times the plain SELECT
 # (``make bench``, "who pays for JSON"), and the replica is the one part that does not
-# scale by adding pods. They come only when the list's items version differs from
-# ``known_version``, the one of the page the reader keeps (``page_cache.py``). The first
-# row, sorted first by its NULL id, is the header: whether the session is live
-# (sessions only; an API token was checked on the primary), and - when the list is the
-# account's - its items version, the list and counts as JSON, the page before and, when
-# asked, the account's lists for the page's list switcher as JSON.
+# scale by adding pods. They come only when the page the reader keeps
+# (``page_cache.py``) no longer holds: the list's items version differs from
+# ``known_version`` (any change but an append, migration 0008), or the kept page was
+# the list's last (``known_open``) and items were appended since (``known_tail``). The
+# version names the table too (its oid): a restore with ``pg_restore --clean``
+# recreates it, and the restored versions may have been seen before, with other
+# items appended after them. The first row, sorted first by its NULL id, is the
+# header: whether the session is live (sessions only; an API token was checked on the
+# primary), and - when the list is the account's - its version and tail, whether the
+# items were read, the list and counts as JSON, the page before and, when asked, the
+# account's lists for the page's list switcher as JSON.
 _PAGE = """
 WITH owned AS ({owned}),
+fresh AS (
+    SELECT v.items_version, owned.items_tail,
+           v.items_version IS DISTINCT FROM %(known_version)s
+           OR (%(known_open)s AND owned.items_tail IS DISTINCT FROM %(known_tail)s::bigint) AS read_items
+    FROM owned, LATERAL (SELECT 'todo_list'::regclass::oid || '/' || owned.items_version AS items_version) v
+),
 page AS (
     SELECT id, name, completed, position FROM todo_list
     WHERE list_id = %(list)s AND id > %(after)s {filter}
-      AND EXISTS (SELECT FROM owned WHERE items_version IS DISTINCT FROM %(known_version)s::uuid)
+      AND (SELECT read_items FROM fresh)
     ORDER BY id LIMIT %(limit)s + 1
 )
 SELECT NULL::bigint, NULL::text, NULL::boolean, NULL::integer,
        {session_live},
-       owned.items_version::text,
+       fresh.items_version AS items_version,
+       fresh.items_tail,
+       fresh.read_items,
        json_build_object('id', owned.id, 'name', owned.name)::text,
        {counts}::text,
        CASE WHEN %(after)s > 0 THEN
@@ -87,9 +100,9 @@ SELECT NULL::bigint, NULL::text, NULL::boolean, NULL::integer,
        CASE WHEN %(with_lists)s THEN
            (SELECT json_agg(json_build_object('id', id, 'name', name) ORDER BY id)::text
             FROM todo_lists WHERE account_id = %(account)s) END
-FROM (SELECT) header LEFT JOIN owned ON true
+FROM (SELECT) header LEFT JOIN owned ON true LEFT JOIN fresh ON true
 UNION ALL
-SELECT id, name, completed, position, NULL, NULL, NULL, NULL, NULL, NULL FROM page
+SELECT id, name, completed, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM page
 ORDER BY 1 NULLS FIRST
 """
 
@@ -226,7 +239,7 @@ def page(
 ) -> tuple[bytes | None, Served]:
     """One keyset page of a list's ``status`` items after id ``after``, with next/prev,
     counts and (``with_lists``) the account's lists, as JSON; None when the list is not
-    theirs. The items come from ``kept`` when the list has not changed since."""
+    theirs. The items come from ``kept`` while that page still holds (see ``_PAGE``)."""
     token_owner = _token_owner(reader, actor)
 
     def work(cur) -> bytes | None:
@@ -242,16 +255,20 @@ def page(
             "session": token_owner is None,
             "generation": actor.generation,
             "known_version": known.items_version if known else None,
+            "known_open": known is not None and known.next_after is None,
+            "known_tail": known.items_tail if known else None,
             **scope,
         }
         cur.execute(PAGE_SQL[status], params)
-        (*_, live, items_version, list_json, counts_json, prev_after, lists_json), *rows = cur.fetchall()
+        (*_, live, items_version, items_tail, read_items, list_json, counts_json, prev_after, lists_json), *rows = (
+            cur.fetchall()
+        )
         if not live:
             raise SessionEnded()
         if items_version is None:
             return None
-        if known is None or known.items_version != items_version:
-            known = _kept_page(items_version, rows, limit)
+        if read_items:
+            known = _kept_page(items_version, items_tail, rows, limit)
             kept.put(key, known)
             PAGES.labels("read").inc()
         else:
@@ -270,7 +287,7 @@ def page(
     return reader.read(work, min_lsn)
 
 
-def _kept_page(items_version: str, rows: list[tuple], limit: int) -> KeptPage:
+def _kept_page(items_version: str, items_tail: int | None, rows: list[tuple], limit: int) -> KeptPage:
     """The page's items as JSON, with ``next_after`` (the last shown id) when the
     statement found a row past the page."""
     items = [
@@ -278,7 +295,7 @@ def _kept_page(items_version: str, rows: list[tuple], limit: int) -> KeptPage:
         for todo_id, name, completed, order, *_ in rows[:limit]
     ]
     next_after = rows[limit - 1][0] if len(rows) > limit else None
-    return KeptPage(items_version, orjson.dumps(items), next_after)
+    return KeptPage(items_version, items_tail, orjson.dumps(items), next_after)
 
 
 def one(
