@@ -53,6 +53,14 @@ _STATUS_FILTER = {
 # guessing an average list size and scanning the whole table's primary key.
 FIRST_LIST_SQL = "SELECT min(id) FROM todo_lists WHERE account_id = %(account)s"
 
+# What a kept page is compared with: the list's items version, named with the table's
+# oid, and its tail; and whether the items must be read again.
+_ITEMS_VERSION = "'todo_list'::regclass::oid || '/' || owned.items_version"
+_READ_ITEMS = (
+    f"({_ITEMS_VERSION} IS DISTINCT FROM %(known_version)s"
+    " OR (%(known_open)s AND owned.items_tail IS DISTINCT FROM %(known_tail)s::bigint))"
+)
+
 # Keyset pagination: "id > after" walks the (list_id, id) index (or (list_id,
 # completed, id)), so page 4,000 costs what page 1 costs. One row past the page says
 # whether there is a next one; the page before is found by walking back from
@@ -74,23 +82,17 @@ FIRST_LIST_SQL = "SELECT min(id) FROM todo_lists WHERE account_id = %(account)s"
 # account's lists for the page's list switcher as JSON.
 _PAGE = """
 WITH owned AS ({owned}),
-fresh AS (
-    SELECT v.items_version, owned.items_tail,
-           v.items_version IS DISTINCT FROM %(known_version)s
-           OR (%(known_open)s AND owned.items_tail IS DISTINCT FROM %(known_tail)s::bigint) AS read_items
-    FROM owned, LATERAL (SELECT 'todo_list'::regclass::oid || '/' || owned.items_version AS items_version) v
-),
 page AS (
     SELECT id, name, completed, position FROM todo_list
     WHERE list_id = %(list)s AND id > %(after)s {filter}
-      AND (SELECT read_items FROM fresh)
+      AND EXISTS (SELECT FROM owned WHERE {read_items})
     ORDER BY id LIMIT %(limit)s + 1
 )
 SELECT NULL::bigint, NULL::text, NULL::boolean, NULL::integer,
        {session_live},
-       fresh.items_version AS items_version,
-       fresh.items_tail,
-       fresh.read_items,
+       {items_version} AS items_version,
+       owned.items_tail,
+       {read_items},
        json_build_object('id', owned.id, 'name', owned.name)::text,
        {counts}::text,
        CASE WHEN %(after)s > 0 THEN
@@ -100,7 +102,7 @@ SELECT NULL::bigint, NULL::text, NULL::boolean, NULL::integer,
        CASE WHEN %(with_lists)s THEN
            (SELECT json_agg(json_build_object('id', id, 'name', name) ORDER BY id)::text
             FROM todo_lists WHERE account_id = %(account)s) END
-FROM (SELECT) header LEFT JOIN owned ON true LEFT JOIN fresh ON true
+FROM (SELECT) header LEFT JOIN owned ON true
 UNION ALL
 SELECT id, name, completed, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM page
 ORDER BY 1 NULLS FIRST
@@ -109,7 +111,12 @@ ORDER BY 1 NULLS FIRST
 # One statement per status filter, built once from the template above.
 PAGE_SQL = {
     status: _PAGE.format(
-        owned=_OWNED_LIST, filter=_STATUS_FILTER[status], counts=_COUNTS_JSON, session_live=SESSION_LIVE
+        owned=_OWNED_LIST,
+        filter=_STATUS_FILTER[status],
+        counts=_COUNTS_JSON,
+        session_live=SESSION_LIVE,
+        items_version=_ITEMS_VERSION,
+        read_items=_READ_ITEMS,
     )
     for status in STATUSES
 }
