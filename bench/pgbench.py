@@ -1,7 +1,7 @@
 """PostgreSQL's own limit: pgbench running the services' own SQL.
 
-The statements are the services' own constants (``todo_reader.store.PAGE_SQL``,
-``todo_writer.store.INSERT_SQL``), with their parameters (the bench person's account
+The statements are the services' own constants (``todo_reader.store.PAGE_SQL`` and
+``KEPT_PAGE_SQL``, ``todo_writer.store.INSERT_SQL``), with their parameters (the bench person's account
 and list, the page, ``with_lists``, ``max_items``) bound by psycopg2 (which
 interpolates client-side), so each script is the literal text the services send.
 The reader's page statement checks the session itself; the writer's INSERT runs here
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devlocal.postgres import APP_DATABASE, APP_USER, POSTGRES_BIN_PATH
-from todo_reader.store import PAGE_SQL
+from todo_reader.store import KEPT_PAGE_SQL, PAGE_SQL
 from todo_writer.store import INSERT_SQL
 
 
@@ -42,8 +42,9 @@ def reader_page_sql(
 ) -> str:
     """The reader's list query (the one GET /v1/todos runs for the list page, with the
     session check and the account's lists for the switcher), parameters bound. Without
-    ``known_version`` it reads the items, as for a page the reader does not keep; with
-    it, as for a kept page that is not the list's last."""
+    ``known_version`` it reads the items (``PAGE_SQL``), as for a page the reader does
+    not keep; with it, the check of a kept page that is not the list's last
+    (``KEPT_PAGE_SQL``)."""
     params = {
         "account": account,
         "generation": generation,
@@ -57,7 +58,7 @@ def reader_page_sql(
         "known_tail": None,
     }
     with conn.cursor() as cur:
-        return cur.mogrify(PAGE_SQL[status], params).decode()
+        return cur.mogrify((PAGE_SQL if known_version is None else KEPT_PAGE_SQL)[status], params).decode()
 
 
 PLAIN_SQL = "SELECT id, name, completed, position FROM todo_list WHERE list_id = %s ORDER BY id LIMIT %s"

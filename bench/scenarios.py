@@ -161,8 +161,8 @@ def _page_sql(conn, h: Harness, known_version: str | None = None) -> str:
 
 
 def _kept_page_sql(conn, h: Harness) -> str:
-    """The page query when the reader keeps the page: with the items version the page
-    query itself reports (its header row, the first)."""
+    """What the reader runs for a page it keeps (``KEPT_PAGE_SQL``), handed the items
+    version the page query itself reports (its header row, the first)."""
     with conn.cursor() as cur:
         cur.execute(_page_sql(conn, h))
         header = dict(zip((column.name for column in cur.description), cur.fetchone(), strict=True))
@@ -251,7 +251,7 @@ PG_READ = _pg(
 )
 PG_READ_KEPT = _pg(
     "pgbench_read_kept",
-    "the same query for a page the reader keeps (its items version unchanged: no rows read)",
+    "the reader's check of a page it keeps (KEPT_PAGE_SQL: the header row, the items version unchanged)",
     "replica",
     _kept_page_sql,
 )
@@ -325,6 +325,17 @@ HELLO = Scenario(
     ("original",),
     _wrk("original", path="/hello", session=False),
 )
+# What one request costs a service before any work (no database, no token): its
+# server, Flask and the per-request hooks (request log, metrics, headers).
+HEALTHZ = [
+    Scenario(
+        f"healthz_{service}",
+        f"{service} GET /healthz (calibration)",
+        (service,),
+        _wrk(service, path="/healthz", session=False),
+    )
+    for service in ("frontend", "reader", "writer")
+]
 
 # One round: groups of compared scenarios (reads first, then writes); the rows written
 # in a round are deleted after it. Every other round runs each group backwards.
@@ -343,7 +354,7 @@ EXTRA = [
     [LEAN_PAGE250, ORM_PAGE250],
     [PAGE10, LEAN_PAGE10, ORM_PAGE10],
     [ADD, ORIGINAL_ADD, LEAN_ADD, ORM_ADD],
-    [HELLO],
+    [HELLO, *HEALTHZ],
 ]
 ALL = [sc for group in ROUND + EXTRA for sc in group]
 # Warm every server up (imports, template compile, connections, the big list's pages

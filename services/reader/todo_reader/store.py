@@ -53,8 +53,8 @@ _STATUS_FILTER = {
 # guessing an average list size and scanning the whole table's primary key.
 FIRST_LIST_SQL = "SELECT min(id) FROM todo_lists WHERE account_id = %(account)s"
 
-# What a kept page is compared with: the list's items version, named with the table's
-# oid, and its tail; and whether the items must be read again.
+# Whether the page the reader keeps no longer holds: the list's items version (named
+# with the table's oid) differs, or the kept page was the list's last and its tail moved.
 _ITEMS_VERSION = "'todo_list'::regclass::oid || '/' || owned.items_version"
 _READ_ITEMS = (
     f"({_ITEMS_VERSION} IS DISTINCT FROM %(known_version)s"
@@ -69,30 +69,23 @@ _READ_ITEMS = (
 # The items come as plain rows and the reader writes their JSON (``_kept_page``):
 # aggregating 250 rows into JSON cost the replica about four times the plain SELECT
 # (``make bench``, "who pays for JSON"), and the replica is the one part that does not
-# scale by adding pods. They come only when the page the reader keeps
-# (``page_cache.py``) no longer holds: the list's items version differs from
-# ``known_version`` (any change but an append, migration 0008), or the kept page was
-# the list's last (``known_open``) and items were appended since (``known_tail``). The
-# version names the table too (its oid): a restore with ``pg_restore --clean``
-# recreates it, and the restored versions may have been seen before, with other
-# items appended after them. The first row, sorted first by its NULL id, is the
-# header: whether the session is live (sessions only; an API token was checked on the
-# primary), and - when the list is the account's - its version and tail, whether the
-# items were read, the list and counts as JSON, the page before and, when asked, the
-# account's lists for the page's list switcher as JSON.
-_PAGE = """
-WITH owned AS ({owned}),
-page AS (
-    SELECT id, name, completed, position FROM todo_list
-    WHERE list_id = %(list)s AND id > %(after)s {filter}
-      AND EXISTS (SELECT FROM owned WHERE {read_items})
-    ORDER BY id LIMIT %(limit)s + 1
-)
-SELECT NULL::bigint, NULL::text, NULL::boolean, NULL::integer,
-       {session_live},
+# scale by adding pods. The reader keeps pages of items (``page_cache.py``); for a page
+# it keeps it runs ``KEPT_PAGE_SQL``, the header row alone and whether the kept items
+# still hold, and reads the page with ``PAGE_SQL`` only when they do not: the list's
+# items version differs from ``known_version`` (any change but an append, migration
+# 0008), or the kept page was the list's last (``known_open``) and items were appended
+# since (``known_tail``). The version names the table too (its oid): a restore with
+# ``pg_restore --clean`` recreates it, and the restored versions may have been seen
+# before, with other items appended after them.
+#
+# The header: whether the session is live (sessions only; an API token was checked on
+# the primary), and - when the list is the account's - its items version and tail, the
+# list and counts as JSON, the page before and, when asked, the account's lists for the
+# page's list switcher as JSON. In ``PAGE_SQL`` it is the first row, sorted first by its
+# NULL id.
+_HEADER = """{session_live},
        {items_version} AS items_version,
        owned.items_tail,
-       {read_items},
        json_build_object('id', owned.id, 'name', owned.name)::text,
        {counts}::text,
        CASE WHEN %(after)s > 0 THEN
@@ -102,24 +95,40 @@ SELECT NULL::bigint, NULL::text, NULL::boolean, NULL::integer,
        CASE WHEN %(with_lists)s THEN
            (SELECT json_agg(json_build_object('id', id, 'name', name) ORDER BY id)::text
             FROM todo_lists WHERE account_id = %(account)s) END
-FROM (SELECT) header LEFT JOIN owned ON true
+FROM (SELECT) header LEFT JOIN owned ON true"""
+
+_PAGE = """
+WITH owned AS ({owned}),
+page AS (
+    SELECT id, name, completed, position FROM todo_list
+    WHERE list_id = %(list)s AND id > %(after)s {filter} AND EXISTS (SELECT FROM owned)
+    ORDER BY id LIMIT %(limit)s + 1
+)
+SELECT NULL::bigint, NULL::text, NULL::boolean, NULL::integer,
+       {header}
 UNION ALL
-SELECT id, name, completed, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM page
+SELECT id, name, completed, position, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM page
 ORDER BY 1 NULLS FIRST
 """
 
-# One statement per status filter, built once from the template above.
-PAGE_SQL = {
-    status: _PAGE.format(
-        owned=_OWNED_LIST,
-        filter=_STATUS_FILTER[status],
-        counts=_COUNTS_JSON,
-        session_live=SESSION_LIVE,
-        items_version=_ITEMS_VERSION,
-        read_items=_READ_ITEMS,
-    )
-    for status in STATUSES
-}
+_KEPT_PAGE = """
+WITH owned AS ({owned})
+SELECT {read_items}, {header}
+"""
+
+
+def _per_status(template: str) -> dict[str, str]:
+    """One statement per status filter, built once from ``template``."""
+    statements = {}
+    for status in STATUSES:
+        parts = {"owned": _OWNED_LIST, "filter": _STATUS_FILTER[status], "read_items": _READ_ITEMS}
+        header = _HEADER.format(session_live=SESSION_LIVE, items_version=_ITEMS_VERSION, counts=_COUNTS_JSON, **parts)
+        statements[status] = template.format(header=header, **parts)
+    return statements
+
+
+PAGE_SQL = _per_status(_PAGE)
+KEPT_PAGE_SQL = _per_status(_KEPT_PAGE)
 
 ONE_SQL = """
 SELECT row_to_json(todo)::text FROM (
@@ -232,6 +241,41 @@ def _json_text(
     return work
 
 
+class Header(NamedTuple):
+    """The page query's header row (``_HEADER``)."""
+
+    live: bool
+    items_version: str | None  # None: not a list of the account's
+    items_tail: int | None
+    list_json: str | None
+    counts_json: str | None
+    prev_after: int | None
+    lists_json: str | None
+
+
+def _header(columns) -> Header | None:
+    """The header, or None when the list is not the account's; SessionEnded when the
+    session is not live."""
+    header = Header(*columns)
+    if not header.live:
+        raise SessionEnded()
+    return None if header.items_version is None else header
+
+
+def _page_json(header: Header, items: KeptPage) -> bytes:
+    """The page as the API sends it: the header's JSON as PostgreSQL wrote it, the items' as kept."""
+    return orjson.dumps(
+        {
+            "list": orjson.Fragment(header.list_json),
+            "counts": orjson.Fragment(header.counts_json),
+            "prev_after": header.prev_after,
+            "lists": None if header.lists_json is None else orjson.Fragment(header.lists_json),
+            "items": orjson.Fragment(items.items_json),
+            "next_after": items.next_after,
+        }
+    )
+
+
 def page(
     reader: ConsistentReader,
     actor: Actor,
@@ -246,14 +290,13 @@ def page(
 ) -> tuple[bytes | None, Served]:
     """One keyset page of a list's ``status`` items after id ``after``, with next/prev,
     counts and (``with_lists``) the account's lists, as JSON; None when the list is not
-    theirs. The items come from ``kept`` while that page still holds (see ``_PAGE``)."""
+    theirs. The items come from ``kept`` while that page still holds (``KEPT_PAGE_SQL``)."""
     token_owner = _token_owner(reader, actor)
 
     def work(cur) -> bytes | None:
         owner = token_owner or session_owner(actor)
         scope = _scoped(cur, owner, list_id, one_list=True)
         key = PageKey(scope["list"], status, after, limit)
-        known = kept.get(key)
         params = {
             "after": after,
             "limit": limit,
@@ -261,35 +304,35 @@ def page(
             "with_lists": with_lists and owner.list_id is None,
             "session": token_owner is None,
             "generation": actor.generation,
-            "known_version": known.items_version if known else None,
-            "known_open": known is not None and known.next_after is None,
-            "known_tail": known.items_tail if known else None,
             **scope,
         }
+        known = kept.get(key)
+        if known is not None:
+            cur.execute(
+                KEPT_PAGE_SQL[status],
+                {
+                    **params,
+                    "known_version": known.items_version,
+                    "known_open": known.next_after is None,
+                    "known_tail": known.items_tail,
+                },
+            )
+            read_items, *columns = cur.fetchone()
+            header = _header(columns)
+            if header is None:
+                return None
+            if not read_items:
+                PAGES.labels("kept").inc()
+                return _page_json(header, known)
         cur.execute(PAGE_SQL[status], params)
-        (*_, live, items_version, items_tail, read_items, list_json, counts_json, prev_after, lists_json), *rows = (
-            cur.fetchall()
-        )
-        if not live:
-            raise SessionEnded()
-        if items_version is None:
+        first, *rows = cur.fetchall()
+        header = _header(first[4:])
+        if header is None:
             return None
-        if read_items:
-            known = _kept_page(items_version, items_tail, rows, limit)
-            kept.put(key, known)
-            PAGES.labels("read").inc()
-        else:
-            PAGES.labels("kept").inc()
-        return orjson.dumps(
-            {
-                "list": orjson.Fragment(list_json),
-                "counts": orjson.Fragment(counts_json),
-                "prev_after": prev_after,
-                "lists": None if lists_json is None else orjson.Fragment(lists_json),
-                "items": orjson.Fragment(known.items_json),
-                "next_after": known.next_after,
-            }
-        )
+        known = _kept_page(header.items_version, header.items_tail, rows, limit)
+        kept.put(key, known)
+        PAGES.labels("read").inc()
+        return _page_json(header, known)
 
     return reader.read(work, min_lsn)
 
