@@ -107,6 +107,25 @@ def test_an_append_leaves_the_lists_full_pages_kept(stack, person):
     assert _names(last) == ["item 2", name]
 
 
+def test_every_change_still_renews_the_items_version_readers_of_the_last_release_compare(person, primary):
+    """During an upgrade the previous release's readers keep pages by ``items_version``
+    alone, so an append must still change it (only ``items_prefix_version`` stays)."""
+
+    def versions() -> tuple[str, str]:
+        with primary.cursor() as cur:
+            cur.execute(
+                "SELECT items_version::text, items_prefix_version::text FROM todo_lists WHERE id = %s",
+                (person.list_id,),
+            )
+            return cur.fetchone()
+
+    before = versions()
+    _add(person, unique_name("appended"))
+    after = versions()
+    assert after[0] != before[0]
+    assert after[1] == before[1]
+
+
 def test_an_item_committed_late_inside_a_kept_page_shows(person, primary):
     """Ids are drawn when an insert runs but committed in any order: an item with an id
     below the list's newest lands inside pages that are already full."""

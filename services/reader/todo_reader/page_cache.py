@@ -1,16 +1,16 @@
 """Pages of items kept per worker, as the JSON the reader sends, by the list's items
 version.
 
-A list's ``items_version`` (migrations 0007, 0008) gets a new random value in the same
+A list's ``items_prefix_version`` (migration 0008) gets a new random value in the same
 transaction as any change to its items other than an append (items added past the
 list's newest, which only its last page can show); its ``items_tail``, the highest id
 it has held, moves with every append. So a kept page with the version the database
 has now - and, for the list's last page, the same tail - is exactly the page a fresh
-query would return. The page query is handed what the kept page was read with and
-skips reading the items when it still holds (``store.page``): an unchanged list costs
-the replica one indexed row and the reader no row decoding or JSON encoding. That
-check is in the same statement as the owner's, so a kept page is only ever served to
-someone the database has just said may read it.
+query would return. For a page it keeps the reader runs a statement that returns the
+header alone and whether the kept items still hold (``store.page``): an unchanged list
+costs the replica one indexed row and the reader no row decoding or JSON encoding.
+That check is in the same statement as the owner's, so a kept page is only ever served
+to someone the database has just said may read it.
 """
 
 from __future__ import annotations

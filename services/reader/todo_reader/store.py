@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 # The list a read is about: the one named, else the account's first. Another
 # account's list is simply not found.
 _OWNED_LIST = """
-SELECT id, name, total, completed, items_version, items_tail FROM todo_lists
+SELECT id, name, total, completed, items_prefix_version, items_tail FROM todo_lists
 WHERE account_id = %(account)s
   AND id = coalesce(%(list)s, (SELECT min(id) FROM todo_lists WHERE account_id = %(account)s))
 """
@@ -53,9 +53,10 @@ _STATUS_FILTER = {
 # guessing an average list size and scanning the whole table's primary key.
 FIRST_LIST_SQL = "SELECT min(id) FROM todo_lists WHERE account_id = %(account)s"
 
-# Whether the page the reader keeps no longer holds: the list's items version (named
-# with the table's oid) differs, or the kept page was the list's last and its tail moved.
-_ITEMS_VERSION = "'todo_list'::regclass::oid || '/' || owned.items_version"
+# Whether the page the reader keeps no longer holds: the version of the list's items up
+# to its tail (named with the table's oid) differs, or the kept page was the list's
+# last and its tail moved.
+_ITEMS_VERSION = "'todo_list'::regclass::oid || '/' || owned.items_prefix_version"
 _READ_ITEMS = (
     f"({_ITEMS_VERSION} IS DISTINCT FROM %(known_version)s"
     " OR (%(known_open)s AND owned.items_tail IS DISTINCT FROM %(known_tail)s::bigint))"
@@ -72,8 +73,8 @@ _READ_ITEMS = (
 # scale by adding pods. The reader keeps pages of items (``page_cache.py``); for a page
 # it keeps it runs ``KEPT_PAGE_SQL``, the header row alone and whether the kept items
 # still hold, and reads the page with ``PAGE_SQL`` only when they do not: the list's
-# items version differs from ``known_version`` (any change but an append, migration
-# 0008), or the kept page was the list's last (``known_open``) and items were appended
+# items prefix version differs from ``known_version`` (any change but an append,
+# migration 0008), or the kept page was the list's last (``known_open``) and items were appended
 # since (``known_tail``). The version names the table too (its oid): a restore with
 # ``pg_restore --clean`` recreates it, and the restored versions may have been seen
 # before, with other items appended after them.

@@ -1,17 +1,23 @@
--- Adding items past a list's newest one no longer renews its items version: the
--- list's full pages stay exactly as they were, so a reader keeps serving them (the
--- page shown right after an add is such a page, unless it is the list's last).
+-- Adding items past a list's newest one leaves its full pages as they were, so a
+-- reader keeps serving them (the page shown right after an add is such a page,
+-- unless it is the list's last).
 --
 -- items_tail is the highest item id the list has ever held: every way an item
--- enters a list (insert, or an update that moves it in) raises it. A statement
--- whose new items all have ids above the tail is an append and keeps the version;
--- anything else renews it. The decision is taken while updating the list's row, so
--- against the latest committed tail under that row's lock: an insert whose id was
--- drawn earlier but commits later (ids are not committed in order) finds a higher
--- tail and renews the version. A page that ends before the list does (the reader
--- found a row past it) cannot change by an append; the list's last page can, so
--- the reader also compares the tail for it.
-ALTER TABLE todo_lists ADD COLUMN items_tail bigint;
+-- enters a list (insert, or an update that moves it in) raises it.
+-- items_prefix_version is renewed by any change to the items up to the tail: every
+-- change but an append, a statement whose new items all have ids above the tail.
+-- The decision is taken while updating the list's row, so against the latest
+-- committed tail under that row's lock: an insert whose id was drawn earlier but
+-- commits later (ids are not committed in order) finds a higher tail and renews
+-- the version. A page that ends before the list does (the reader found a row past
+-- it) cannot change by an append; the list's last page can, so the reader also
+-- compares the tail for it.
+--
+-- items_version keeps its meaning (renewed by any change): readers of the previous
+-- release compare it, and stay right while a rolling upgrade replaces them.
+ALTER TABLE todo_lists
+    ADD COLUMN items_tail bigint,
+    ADD COLUMN items_prefix_version uuid NOT NULL DEFAULT gen_random_uuid();
 
 UPDATE todo_lists l SET items_tail = (SELECT max(id) FROM todo_list WHERE list_id = l.id);
 
@@ -22,8 +28,9 @@ LANGUAGE sql AS $$
     UPDATE todo_lists l
     SET total = l.total + d.total,
         completed = l.completed + d.completed,
-        items_version = CASE WHEN d.first_id > coalesce(l.items_tail, 0)
-                             THEN l.items_version ELSE gen_random_uuid() END,
+        items_version = gen_random_uuid(),
+        items_prefix_version = CASE WHEN d.first_id > coalesce(l.items_tail, 0)
+                                    THEN l.items_prefix_version ELSE gen_random_uuid() END,
         items_tail = greatest(l.items_tail, d.last_id)
     FROM jsonb_to_recordset(changes)
          AS d(list_id bigint, total bigint, completed bigint, first_id bigint, last_id bigint)
