@@ -1,10 +1,10 @@
 """The reader's SQL, one constant per statement, and the functions the API calls.
 
-Each read is one round trip. PostgreSQL builds the JSON of the small answers itself
-(one string handed on, no per-row Python work); a page's items come as rows and the
-reader writes their JSON (see ``_PAGE``). ``page``, ``one`` and
-``counts`` run through a ``ConsistentReader`` (``lsn_wait.py``), which waits for the
-caller's minimum LSN first; each returns ``(json_text, Served)``.
+Each read is one round trip (two for a kept page that no longer holds). PostgreSQL
+builds the JSON of the small answers itself (one string handed on, no per-row Python
+work); a page's items come as rows and the reader writes their JSON (see ``_PAGE``).
+``page``, ``one`` and ``counts`` run through a ``ConsistentReader`` (``lsn_wait.py``),
+which waits for the caller's minimum LSN first; each returns ``(json_text, Served)``.
 """
 
 from __future__ import annotations
@@ -74,10 +74,10 @@ _READ_ITEMS = (
 # it keeps it runs ``KEPT_PAGE_SQL``, the header row alone and whether the kept items
 # still hold, and reads the page with ``PAGE_SQL`` only when they do not: the list's
 # items prefix version differs from ``known_version`` (any change but an append,
-# migration 0008), or the kept page was the list's last (``known_open``) and items were appended
-# since (``known_tail``). The version names the table too (its oid): a restore with
-# ``pg_restore --clean`` recreates it, and the restored versions may have been seen
-# before, with other items appended after them.
+# migration 0008), or the kept page was the list's last (``known_open``) and items
+# were appended since (``known_tail``). The version names the table too (its oid): a
+# restore with ``pg_restore --clean`` recreates it, and the restored versions may have
+# been seen before, with other items appended after them.
 #
 # The header: whether the session is live (sessions only; an API token was checked on
 # the primary), and - when the list is the account's - its items version and tail, the
