@@ -28,27 +28,27 @@ from pathlib import Path
 from .harness import Harness
 from .load import run_wrk
 
-# scenario: (services to profile, load target). The read path under the bench person's
-# 250-item page (a returning browser's cookie), the original app under its own page,
-# the writer under its create API (the bench person's service token), the whole stack
-# under the add form and the page it lands on (the same browser).
+# scenario: (services to profile, the server wrk loads, what it sends). The read path
+# under the bench person's 250-item page (a returning browser's cookie), the original app
+# under its own page, the writer under its create API (the bench person's service
+# token), the whole stack under the add form and the page it lands on (the same browser).
 PLANS = {
-    "page250": (("frontend", "reader"), "frontend"),
-    "original_page250": (("original",), "original"),
-    "writer_api": (("writer",), "writer"),
-    "add_flow": (("frontend", "writer", "reader"), "add_flow"),
+    "page250": (("frontend", "reader"), "frontend", "page"),
+    "original_page250": (("original",), "original", "original_page"),
+    "writer_api": (("writer",), "writer", "create"),
+    "add_flow": (("frontend", "writer", "reader"), "frontend", "add_flow"),
 }
 RATE = 250  # samples per second
 MODES = {"gil": ["--gil"], "running": []}
 
 
-def _load(h: Harness, target: str) -> dict:
-    if target == "frontend":
+def _load(h: Harness, load: str) -> dict:
+    if load == "page":
         cookie, token = h.session("frontend")
         return {"path": h.list_path, "cookie": cookie, "token": token}
-    if target == "original":
+    if load == "original_page":
         return {"path": "/"}
-    if target == "add_flow":
+    if load == "add_flow":
         cookie, token = h.session("frontend")
         return {
             "mode": "add_flow",
@@ -113,7 +113,7 @@ def summarize(collapsed: list[Path], cpu_ms_per_request: float | None, top: int 
 
 def _profile(py_spy: str, h: Harness, out: Path, scenario: str, mode: str, duration: float) -> dict:
     """Drive ``scenario``'s load while py-spy samples every worker of its services."""
-    services, target = PLANS[scenario]
+    services, server, load = PLANS[scenario]
     groups = h.groups()
     spies: dict[str, list] = {}
     for service in services:
@@ -123,10 +123,10 @@ def _profile(py_spy: str, h: Harness, out: Path, scenario: str, mode: str, durat
             command += ["--format", "raw", "--output", str(path), "--nonblocking", *MODES[mode]]
             spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             spies.setdefault(service, []).append((path, spy))
-    load = _load(h, target)
+    wrk_load = _load(h, load)
     time.sleep(0.5)
     cpu_before = {service: groups[service].cpu() for service in services}
-    answer = run_wrk(h.url("frontend" if target == "add_flow" else target), duration=duration, **load)
+    answer = run_wrk(h.url(server), duration=duration, **wrk_load)
     results = {}
     for service, recorded in spies.items():
         cpu_ms = (groups[service].cpu() - cpu_before[service]) * 1000 / max(answer.requests, 1)
@@ -148,7 +148,7 @@ def run(h: Harness, out: Path, duration: float) -> dict:
         return {"error": "py-spy is not installed (tools/install-bench-tools.sh installs it)"}
     results = {}
     groups = h.groups()
-    for scenario, (services, _) in PLANS.items():
+    for scenario, (services, *_) in PLANS.items():
         if all(service in groups for service in services):
             for mode in MODES:
                 results.update(_profile(py_spy, h, out, scenario, mode, duration))

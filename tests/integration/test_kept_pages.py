@@ -13,6 +13,7 @@ import requests
 
 from devlocal.postgres import APP_DATABASE, APP_USER, POSTGRES_BIN_PATH, SUPERUSER
 
+from ..chart.chart_helpers import CHART
 from ..conftest import running_stack
 from ..helpers import Person, metric, unique_name
 
@@ -210,12 +211,25 @@ def stack_to_restore():
         yield stack
 
 
-def _pg(stack, tool: str, *args: str) -> None:
-    """pg_dump / pg_restore against the primary as the superuser, as the chart's scripts run them."""
+def _chart_script(stack, name: str, directory, *args: str) -> None:
+    """The chart's backup.sh / restore.sh against the primary as the superuser, with
+    the embedded PostgreSQL's client tools."""
     cluster = stack.cluster
-    env = {**os.environ, "PGPASSWORD": cluster.passwords[SUPERUSER]}
-    command = [str(POSTGRES_BIN_PATH / tool), "-h", "127.0.0.1", "-p", str(cluster.primary.port), "-U", SUPERUSER]
-    result = subprocess.run([*command, *args], env=env, capture_output=True, text=True, timeout=120)
+    password = directory / "superuser-password"
+    password.write_text(cluster.passwords[SUPERUSER])
+    password.chmod(0o600)
+    env = {
+        "PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}",
+        "PGHOST": "127.0.0.1",
+        "PGPORT": str(cluster.primary.port),
+        "PGDATABASE": APP_DATABASE,
+        "PGUSER": SUPERUSER,
+        "PASSWORD_FILE": str(password),
+        "BACKUP_DIR": str(directory),
+        "OWNER": APP_USER,
+    }
+    command = ["bash", str(CHART / "files" / name), *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
 
 
@@ -225,28 +239,15 @@ def test_a_restore_never_brings_back_a_page_kept_from_before(stack_to_restore, t
     person = Person(stack_to_restore)
     for n in range(3):
         _add(person, f"item {n}")
-    dump = tmp_path / "todo.dump"
-    _pg(stack_to_restore, "pg_dump", "--format=custom", f"--file={dump}", APP_DATABASE)
+    _chart_script(stack_to_restore, "backup.sh", tmp_path, "dump")
+    (dump,) = tmp_path.glob("*.dump")
     second = _page(person)["items"][1]["id"]
     _add(person, "gone 1")
     _, lsn = _add(person, "gone 2")
     assert _names(_page(person, lsn, after=second, limit=2)) == ["item 2", "gone 1"]
     _kept(person, after=second, limit=2)
 
-    _pg(
-        stack_to_restore,
-        "pg_restore",
-        "--clean",
-        "--if-exists",
-        "--no-owner",
-        "--no-privileges",
-        f"--role={APP_USER}",
-        "--single-transaction",
-        "--exit-on-error",
-        "-d",
-        APP_DATABASE,
-        str(dump),
-    )
+    _chart_script(stack_to_restore, "restore.sh", tmp_path, str(dump))
     _add(person, "new 1")
     _, lsn = _add(person, "new 2")
     assert _names(_page(person, lsn, after=second, limit=2)) == ["item 2", "new 1"]
